@@ -35,9 +35,12 @@ rr_codec_from_caps (const GstCaps * caps)
     return RR_CODEC_PCMA;
   if (g_str_equal (name, "audio/mpeg")) {
     gint version = 0;
-    if (gst_structure_get_int (s, "mpegversion", &version)
-        && (version == 2 || version == 4))
-      return RR_CODEC_AAC;
+    if (gst_structure_get_int (s, "mpegversion", &version)) {
+      if (version == 2 || version == 4)
+        return RR_CODEC_AAC;
+    } else if (gst_structure_has_field (s, "mpegversion")) {
+      return RR_CODEC_AAC;      /* unfixed caps, e.g. a pad template */
+    }
   }
   return RR_CODEC_UNKNOWN;
 }
@@ -167,8 +170,7 @@ rr_format_muxer_factory (RrFormat format)
 }
 
 static gboolean
-plugin_older_than (const gchar * feature, guint major, guint minor,
-    guint micro)
+plugin_older_than (const gchar * feature, guint major, guint minor, guint micro)
 {
   GstPluginFeature *f;
   gboolean older;

@@ -262,8 +262,7 @@ variable_value (const gchar * name, const RrNamingVars * v)
   if (g_str_equal (name, "index"))
     return rr_naming_index_string (v->index);
   if (g_str_equal (name, "shard"))
-    return v->shard > 1 ? g_strdup_printf ("_%u", v->shard - 1) :
-        g_strdup ("");
+    return v->shard > 1 ? g_strdup_printf ("_%u", v->shard - 1) : g_strdup ("");
   if (g_str_equal (name, "ha"))
     return v->ha > 0 ? g_strdup_printf ("ha%u_", v->ha) : g_strdup ("");
   if (g_str_equal (name, "utc"))

@@ -25,8 +25,7 @@ rr_time_rfc3339 (gint64 unix_us)
   base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
   g_date_time_unref (dt);
   out = g_strdup_printf ("%s.%06uZ", base,
-      (guint) (((unix_us % G_USEC_PER_SEC) + G_USEC_PER_SEC) %
-          G_USEC_PER_SEC));
+      (guint) (((unix_us % G_USEC_PER_SEC) + G_USEC_PER_SEC) % G_USEC_PER_SEC));
   g_free (base);
   return out;
 }
@@ -130,8 +129,10 @@ rr_sidecar_build (const RrArchiveInfo * info, RrSidecarKind kind)
 
   json_builder_set_member_name (b, "stats");
   json_builder_begin_object (b);
-  add_int (b, "video_frames", info->video_frames);
-  add_int (b, "audio_frames", info->audio_frames);
+  if (info->video_frames)
+    add_int (b, "video_frames", info->video_frames);
+  if (info->audio_frames)
+    add_int (b, "audio_frames", info->audio_frames);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "event_metadata");
@@ -144,8 +145,7 @@ rr_sidecar_build (const RrArchiveInfo * info, RrSidecarKind kind)
   if (info->video) {
     add_string (b, "video_codec_type", info->video_codec);
     if (kind != RR_SIDECAR_SPLIT_END && seconds > 0)
-      add_int (b, "video_bit_rate",
-          (gint64) (info->size * 8 / seconds / 1000));
+      add_int (b, "video_bit_rate", (gint64) (info->size * 8 / seconds / 1000));
     add_int (b, "video_width", info->video_width);
     add_int (b, "video_height", info->video_height);
   }
