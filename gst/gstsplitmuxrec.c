@@ -26,8 +26,7 @@
  * starts a new file. Files are written under #GstSplitMuxRec:tmp-dir and
  * moved into #GstSplitMuxRec:archive-dir when complete, next to a JSON
  * sidecar with Sora's fields. MP4 is fragmented (one fragment per second),
- * so a killed recorder leaves a playable file; a clean stop leaves a
- * normal MP4. HLS writes MPEG-TS segments and a playlist carrying
+ * so a killed recorder leaves a file that plays up to the last second. HLS writes MPEG-TS segments and a playlist carrying
  * `#EXT-X-PROGRAM-DATE-TIME`.
  *
  * The element asks upstream for key frames (upstream force-key-unit
@@ -603,12 +602,12 @@ make_muxer (GstSplitMuxRec * self)
 
   switch (self->format) {
     case RR_FORMAT_MP4:
-      /* fragmented while recording (playable after a crash), rewritten
-       * to a normal MP4 on a clean stop (fragment-mode 1 =
-       * first-moov-then-finalise; an int, see notes A2.6) */
+      /* fragmented (moov, then moof+mdat every second): a killed recorder
+       * leaves a file that plays up to the last fragment.  1.22's
+       * first-moov-then-finalise mode would leave a normal MP4 after a
+       * clean stop, but after a kill only its first fragment is readable
+       * (tests/integration/kill9.sh), so it is not used. */
       g_object_set (mux, "fragment-duration", 1000, NULL);
-      gst_util_set_object_arg (G_OBJECT (mux), "fragment-mode",
-          "first-moov-then-finalise");
       g_object_set (mux, "latency", self->pli_interval + MP4MUX_EXTRA_LATENCY,
           NULL);
       break;
@@ -1850,10 +1849,17 @@ gst_split_mux_rec_handle_message (GstBin * bin, GstMessage * message)
       }
       g_mutex_unlock (&self->files_lock);
       if (paths->len && err->domain == GST_RESOURCE_ERROR) {
+        gchar *reason = g_strdup (err->message);
+
+        /* "No space left on the resource." → without the final dot */
+        g_strchomp (reason);
+        if (g_str_has_suffix (reason, "."))
+          reason[strlen (reason) - 1] = '\0';
         GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-            (_("Recording failed while writing %s: %s. The partial file is "
-                    "kept there and plays up to the failure."), paths->str,
-                err->message), ("%s", dbg ? dbg : ""));
+            (_("Recording failed while writing %s (%s). The partial file "
+                    "is kept there and plays up to the failure."),
+                paths->str, reason), ("%s", dbg ? dbg : ""));
+        g_free (reason);
         g_string_free (paths, TRUE);
         g_clear_error (&err);
         g_free (dbg);
