@@ -149,6 +149,29 @@ typedef struct _GstSplitMuxRecOutput Output;
 typedef struct _GstSplitMuxRecInput Input;
 typedef struct _GstSplitMuxRecFile FileRecord;
 
+/* One output kind across restarts of the muxing (a late or re-added track
+ * starts a new splitmuxsink): numbering, the HLS playlist and the
+ * split-archive-end summary continue. files_lock. */
+typedef struct
+{
+  OutputKind kind;
+  guint files_opened;
+  guint files_done;
+  guint last_index;
+  gint64 first_start_us;
+  gint64 last_stop_us;
+  GString *playlist;            /* HLS only */
+  gdouble max_segment_seconds;
+} Track;
+
+/* tee ! queue ! splitmuxsink of one input into one output */
+typedef struct
+{
+  Output *output;
+  GstElement *queue;
+  GstPad *tee_pad;              /* NULL until the input switches to it */
+} Branch;
+
 struct _GstSplitMuxRecFile
 {
   gint refcount;
@@ -170,6 +193,14 @@ struct _GstSplitMuxRecOutput
 {
   GstSplitMuxRec *self;
   OutputKind kind;
+  Track *track;
+  guint index_base;             /* files of earlier splitmuxsinks */
+  /* the tracks in this output's files */
+  gboolean has_video;
+  gboolean has_audio;
+  RrCodec video_codec;
+  RrCodec audio_codec;
+  gboolean retired;             /* replaced after a restart, finishing */
   GstElement *sink;             /* splitmuxsink */
   GstClockTime cut_interval;    /* 0 = only byte/pause cuts */
 
@@ -180,12 +211,7 @@ struct _GstSplitMuxRecOutput
 
   /* files_lock */
   FileRecord *current;
-  guint files_done;
-  guint last_index;
-  gint64 first_start_us;
-  gint64 last_stop_us;
-  GString *playlist;            /* HLS only */
-  gdouble max_segment_seconds;
+  guint files_opened;
 };
 
 struct _GstSplitMuxRecInput
@@ -193,14 +219,19 @@ struct _GstSplitMuxRecInput
   GstSplitMuxRec *self;
   GstPad *sinkpad;
   GstPad *srcpad;               /* internal, feeds the parser */
-  GList *elements;              /* parser, capsfilter, tee, queues */
+  GList *elements;              /* parser, capsfilter, tee */
+  GstElement *tee;
+  GList *branches;              /* Branch, one per output */
 
   /* self->lock */
   GstCaps *caps;
   RrCodec codec;
   gboolean eos;
-  gboolean linked;
+  gboolean linked;              /* data flows into the chain */
   gboolean late;                /* caps came after the files started */
+  gboolean readded;             /* new stream after EOS */
+  gboolean switch_pending;      /* move to the new outputs at switch_rt */
+  GstClockTimeDiff switch_rt;
 
   /* streaming thread */
   GstSegment segment;
@@ -253,7 +284,14 @@ struct _GstSplitMuxRec
   gboolean flushing;
   gint64 first_data_monotonic;
   Input *reference;
-  GList *outputs;               /* immutable once started */
+  Input *video_input;
+  Input *audio_input;
+  gboolean restart_pending;     /* a track (re)joined: new files needed */
+  GList *tracks;
+
+  /* self->lock to change, files_lock to change or read */
+  GList *outputs;
+  GList *retired;               /* outputs finishing after a restart */
 
   /* set once before the first file opens, read everywhere after */
   JsonNode *metadata_node;
@@ -486,12 +524,13 @@ fill_naming_vars (GstSplitMuxRec * self, RrNamingVars * v)
 }
 
 static gchar *
-expand_name (GstSplitMuxRec * self, const gchar * tmpl, guint index,
-    gint64 start_us, GError ** error)
+expand_name (GstSplitMuxRec * self, Output * out, const gchar * tmpl,
+    guint index, gint64 start_us, GError ** error)
 {
   RrNamingVars v;
 
   fill_naming_vars (self, &v);
+  v.type = out->has_video ? (out->has_audio ? "av" : "video") : "audio";
   v.index = index;
   v.shard = index;
   v.file_start_us = start_us;
@@ -536,6 +575,7 @@ on_format_location (GstElement * sink, guint fragment_id, GstSample * sample,
   GstBuffer *buf = sample ? gst_sample_get_buffer (sample) : NULL;
   const GstSegment *seg = sample ? gst_sample_get_segment (sample) : NULL;
   GstClockTimeDiff rt = GST_CLOCK_STIME_NONE;
+  guint index;
 
   if (buf && seg && GST_BUFFER_PTS_IS_VALID (buf)) {
     rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
@@ -543,9 +583,14 @@ on_format_location (GstElement * sink, guint fragment_id, GstSample * sample,
     start_us = running_time_to_unix_us (self, rt);
   }
 
+  g_mutex_lock (&self->files_lock);
+  index = out->index_base + (++out->files_opened);
+  out->track->files_opened++;
+  g_mutex_unlock (&self->files_lock);
+
   GST_OBJECT_LOCK (self);
   tmpl = output_template (self, out->kind, &fkind);
-  stem = expand_name (self, tmpl, fragment_id + 1, start_us, &err);
+  stem = expand_name (self, out, tmpl, index, start_us, &err);
   GST_OBJECT_UNLOCK (self);
 
   if (stem == NULL) {
@@ -559,9 +604,9 @@ on_format_location (GstElement * sink, guint fragment_id, GstSample * sample,
   f = g_new0 (FileRecord, 1);
   f->refcount = 1;
   f->output = out;
-  f->index = fragment_id + 1;
+  f->index = index;
   f->rel_stem = stem;
-  f->ext = g_strdup (rr_format_extension (self->format, self->has_video));
+  f->ext = g_strdup (rr_format_extension (self->format, out->has_video));
   f->tmp_path = g_strdup_printf ("%s/%s.%s", self->tmp_dir, stem, f->ext);
   f->start_rt = rt;
   f->stop_rt = GST_CLOCK_STIME_NONE;
@@ -621,6 +666,32 @@ make_muxer (GstSplitMuxRec * self)
   return mux;
 }
 
+static Track *
+track_for_kind (GstSplitMuxRec * self, OutputKind kind)
+{
+  Track *t;
+
+  for (GList * l = self->tracks; l; l = l->next) {
+    t = l->data;
+    if (t->kind == kind)
+      return t;
+  }
+  t = g_new0 (Track, 1);
+  t->kind = kind;
+  if (kind == OUTPUT_HLS)
+    t->playlist = g_string_new (NULL);
+  self->tracks = g_list_append (self->tracks, t);
+  return t;
+}
+
+static void
+track_free (Track * t)
+{
+  if (t->playlist)
+    g_string_free (t->playlist, TRUE);
+  g_free (t);
+}
+
 static Output *
 output_new (GstSplitMuxRec * self, OutputKind kind, GError ** error)
 {
@@ -629,6 +700,14 @@ output_new (GstSplitMuxRec * self, OutputKind kind, GError ** error)
 
   out->self = self;
   out->kind = kind;
+  out->track = track_for_kind (self, kind);
+  out->has_video = self->has_video;
+  out->has_audio = self->has_audio;
+  out->video_codec = self->video_codec;
+  out->audio_codec = self->audio_codec;
+  g_mutex_lock (&self->files_lock);
+  out->index_base = out->track->files_opened;
+  g_mutex_unlock (&self->files_lock);
   out->next_cut_rt = GST_CLOCK_STIME_NONE;
   out->pending_cut_rt = GST_CLOCK_STIME_NONE;
   switch (kind) {
@@ -642,7 +721,6 @@ output_new (GstSplitMuxRec * self, OutputKind kind, GError ** error)
       break;
     case OUTPUT_HLS:
       out->cut_interval = self->hls_target_duration;
-      out->playlist = g_string_new (NULL);
       break;
   }
 
@@ -705,21 +783,26 @@ add_element (GstSplitMuxRec * self, Input * in, const gchar * factory)
   return e;
 }
 
-/* parser ! [capsfilter] ! [tee] ! queue ! splitmuxsink, per output */
+/* internal pad ! parser ! [capsfilter] ! tee */
 static gboolean
-link_input_locked (GstSplitMuxRec * self, Input * in, GError ** error)
+build_chain_locked (GstSplitMuxRec * self, Input * in, GError ** error)
 {
   const gchar *parser_name = rr_codec_parser_factory (in->codec);
   GstCaps *filter_caps = rr_format_parser_caps (self->format, in->codec);
   GstElement *first = NULL, *last = NULL, *e;
-  gboolean is_video = rr_codec_is_video (in->codec);
-  GList *l;
   GstPad *pad;
 
   if (parser_name) {
     e = add_element (self, in, parser_name);
-    if (e == NULL)
-      goto missing;
+    if (e == NULL) {
+      if (filter_caps)
+        gst_caps_unref (filter_caps);
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+          "recording %s needs the element %s; install "
+          "gstreamer1.0-plugins-good and gstreamer1.0-plugins-bad",
+          rr_codec_name (in->codec), parser_name);
+      return FALSE;
+    }
     if (in->codec == RR_CODEC_H264 || in->codec == RR_CODEC_H265)
       g_object_set (e, "config-interval", -1, NULL);
     first = last = e;
@@ -728,144 +811,216 @@ link_input_locked (GstSplitMuxRec * self, Input * in, GError ** error)
     e = add_element (self, in, "capsfilter");
     g_object_set (e, "caps", filter_caps, NULL);
     gst_caps_unref (filter_caps);
-    filter_caps = NULL;
     if (last)
       gst_element_link (last, e);
     else
       first = e;
     last = e;
   }
-  if (g_list_length (self->outputs) > 1) {
-    e = add_element (self, in, "tee");
-    if (last)
-      gst_element_link (last, e);
-    else
-      first = e;
-    last = e;
-  }
+  /* a tee even for one output: a restart moves the input to new outputs
+   * by relinking tee pads */
+  in->tee = add_element (self, in, "tee");
+  g_object_set (in->tee, "allow-not-linked", TRUE, NULL);
+  if (last)
+    gst_element_link (last, in->tee);
+  else
+    first = in->tee;
 
-  for (l = self->outputs; l; l = l->next) {
-    Output *out = l->data;
-    GstElement *queue = add_element (self, in, "queue");
-    GstPad *mux_pad, *qsrc;
-
-    /* decouples threads in front of splitmuxsink (notes A2.7); sized in
-     * time only, a GOP of a low-bitrate stream can be long */
-    g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
-        "max-size-time", (guint64) 5 * GST_SECOND, NULL);
-    if (last)
-      gst_element_link (last, queue);
-    else
-      first = queue;
-
-    mux_pad = gst_element_request_pad_simple (out->sink,
-        is_video ? "video" : "audio_%u");
-    if (mux_pad == NULL) {
-      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
-          "the muxer refused a %s track", rr_codec_name (in->codec));
-      return FALSE;
-    }
-    qsrc = gst_element_get_static_pad (queue, "src");
-    if (gst_pad_link (qsrc, mux_pad) != GST_PAD_LINK_OK) {
-      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
-          "%s cannot be linked to %s", rr_codec_name (in->codec),
-          rr_format_muxer_factory (self->format));
-      gst_object_unref (qsrc);
-      gst_object_unref (mux_pad);
-      return FALSE;
-    }
-    gst_object_unref (qsrc);
-    gst_object_unref (mux_pad);
-  }
-
-  for (l = in->elements; l; l = l->next)
+  for (GList * l = in->elements; l; l = l->next)
     gst_element_sync_state_with_parent (l->data);
-
   pad = gst_element_get_static_pad (first, "sink");
   gst_pad_link (in->srcpad, pad);
   gst_object_unref (pad);
-  in->linked = TRUE;
   return TRUE;
+}
 
-missing:
-  if (filter_caps)
-    gst_caps_unref (filter_caps);
-  g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-      "recording %s needs the element %s; install "
-      "gstreamer1.0-plugins-good and gstreamer1.0-plugins-bad",
-      rr_codec_name (in->codec), parser_name);
-  return FALSE;
+/* queue ! splitmuxsink pad; the tee pad is linked when the input switches
+ * to this output (at once when @link_now) */
+static gboolean
+add_branch_locked (GstSplitMuxRec * self, Input * in, Output * out,
+    gboolean link_now, GError ** error)
+{
+  Branch *b = g_new0 (Branch, 1);
+  GstPad *mux_pad, *qsrc;
+
+  b->output = out;
+  b->queue = gst_element_factory_make ("queue", NULL);
+  /* decouples threads in front of splitmuxsink (notes A2.7); sized in
+   * time only, a GOP of a low-bitrate stream can be long */
+  g_object_set (b->queue, "max-size-buffers", 0, "max-size-bytes", 0,
+      "max-size-time", (guint64) 5 * GST_SECOND, NULL);
+  gst_bin_add (GST_BIN (self), b->queue);
+  in->branches = g_list_append (in->branches, b);
+
+  mux_pad = gst_element_request_pad_simple (out->sink,
+      rr_codec_is_video (in->codec) ? "video" : "audio_%u");
+  if (mux_pad == NULL) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+        "the muxer refused a %s track", rr_codec_name (in->codec));
+    return FALSE;
+  }
+  qsrc = gst_element_get_static_pad (b->queue, "src");
+  if (gst_pad_link (qsrc, mux_pad) != GST_PAD_LINK_OK) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+        "%s cannot be linked to %s", rr_codec_name (in->codec),
+        rr_format_muxer_factory (self->format));
+    gst_object_unref (qsrc);
+    gst_object_unref (mux_pad);
+    return FALSE;
+  }
+  gst_object_unref (qsrc);
+  gst_object_unref (mux_pad);
+  gst_element_sync_state_with_parent (b->queue);
+
+  if (link_now) {
+    GstPad *qsink = gst_element_get_static_pad (b->queue, "sink");
+    b->tee_pad = gst_element_request_pad_simple (in->tee, "src_%u");
+    gst_pad_link (b->tee_pad, qsink);
+    gst_object_unref (qsink);
+  }
+  return TRUE;
+}
+
+/* On the input's own streaming thread: leave the retired outputs, enter
+ * the new ones.  Returns the queue pads of the old branches, which get EOS
+ * once the lock is released. */
+static GList *
+switch_branches_locked (GstSplitMuxRec * self, Input * in)
+{
+  GList *l, *next, *eos_pads = NULL;
+
+  for (l = in->branches; l; l = next) {
+    Branch *b = l->data;
+    GstPad *qsink = gst_element_get_static_pad (b->queue, "sink");
+
+    next = l->next;
+    if (b->output->retired) {
+      if (b->tee_pad) {
+        gst_pad_unlink (b->tee_pad, qsink);
+        gst_element_release_request_pad (in->tee, b->tee_pad);
+        gst_object_unref (b->tee_pad);
+      }
+      eos_pads = g_list_prepend (eos_pads, qsink);
+      in->branches = g_list_delete_link (in->branches, l);
+      g_free (b);
+      continue;
+    }
+    if (b->tee_pad == NULL) {
+      b->tee_pad = gst_element_request_pad_simple (in->tee, "src_%u");
+      gst_pad_link (b->tee_pad, qsink);
+    }
+    gst_object_unref (qsink);
+  }
+  in->switch_pending = FALSE;
+  in->linked = TRUE;
+  return eos_pads;
+}
+
+static void
+send_eos_to_pads (GList * pads)
+{
+  for (GList * l = pads; l; l = l->next)
+    gst_pad_send_event (l->data, gst_event_new_eos ());
+  g_list_free_full (pads, gst_object_unref);
+}
+
+static gboolean
+input_is_live_locked (Input * in)
+{
+  return in->caps != NULL && (!in->eos || in->readded);
+}
+
+/* The recorded tracks: the first live video and the first live audio
+ * input; video (if any) drives the cuts. */
+static void
+update_track_kinds_locked (GstSplitMuxRec * self)
+{
+  self->video_input = self->audio_input = NULL;
+  for (GList * l = self->inputs; l; l = l->next) {
+    Input *in = l->data;
+    if (!input_is_live_locked (in))
+      continue;
+    if (rr_codec_is_video (in->codec) && self->video_input == NULL)
+      self->video_input = in;
+    else if (!rr_codec_is_video (in->codec) && self->audio_input == NULL)
+      self->audio_input = in;
+  }
+  self->has_video = self->video_input != NULL;
+  self->has_audio = self->audio_input != NULL;
+  if (self->has_video)
+    self->video_codec = self->video_input->codec;
+  if (self->has_audio)
+    self->audio_codec = self->audio_input->codec;
+  self->reference = self->video_input ? self->video_input : self->audio_input;
+}
+
+/* one track per kind: a second video or audio pad is not recorded */
+static gboolean
+is_surplus_locked (GstSplitMuxRec * self, Input * in)
+{
+  return in != self->video_input && in != self->audio_input;
+}
+
+static GList *
+create_outputs_locked (GstSplitMuxRec * self, GError ** error)
+{
+  GList *outs = NULL;
+  Output *out;
+
+  if (self->format == RR_FORMAT_HLS) {
+    if ((out = output_new (self, OUTPUT_HLS, error)))
+      outs = g_list_append (outs, out);
+  } else {
+    if (self->split_duration == 0 || !self->split_only) {
+      if ((out = output_new (self, OUTPUT_SINGLE, error)))
+        outs = g_list_append (outs, out);
+    }
+    if (*error == NULL && self->split_duration > 0) {
+      if ((out = output_new (self, OUTPUT_SPLIT, error)))
+        outs = g_list_append (outs, out);
+    }
+  }
+  for (GList * l = outs; l; l = l->next) {
+    out = l->data;
+    gst_bin_add (GST_BIN (self), out->sink);
+    gst_element_sync_state_with_parent (out->sink);
+  }
+  return outs;
 }
 
 /* Called by the first input thread that may start: every requested input
  * has caps (or ended), or the track-wait time is over.  Inputs without caps
- * by now are recorded as late and left out of this recording's files. */
+ * by now join later, which starts new files (restart_locked). */
 static gboolean
 start_locked (GstSplitMuxRec * self)
 {
-  GList *l;
+  GList *l, *outs;
   GError *err = NULL;
 
-  self->has_video = self->has_audio = FALSE;
-  self->reference = NULL;
-  for (l = self->inputs; l; l = l->next) {
-    Input *in = l->data;
-    if (in->caps == NULL)
-      continue;
-    if (rr_codec_is_video (in->codec)) {
-      if (!self->has_video) {
-        self->has_video = TRUE;
-        self->video_codec = in->codec;
-        self->reference = in;
-      }
-    } else if (!self->has_audio) {
-      self->has_audio = TRUE;
-      self->audio_codec = in->codec;
-      if (self->reference == NULL)
-        self->reference = in;
-    }
-  }
+  update_track_kinds_locked (self);
   if (self->reference == NULL)
     return TRUE;                /* nothing to record (all ended) */
 
-  if (self->format == RR_FORMAT_HLS) {
-    self->outputs = g_list_append (NULL, output_new (self, OUTPUT_HLS, &err));
-  } else {
-    if (self->split_duration == 0 || !self->split_only)
-      self->outputs = g_list_append (self->outputs,
-          output_new (self, OUTPUT_SINGLE, &err));
-    if (err == NULL && self->split_duration > 0)
-      self->outputs = g_list_append (self->outputs,
-          output_new (self, OUTPUT_SPLIT, &err));
-  }
+  outs = create_outputs_locked (self, &err);
+  g_mutex_lock (&self->files_lock);
+  self->outputs = outs;
+  g_mutex_unlock (&self->files_lock);
   if (err)
     goto error;
 
-  for (l = self->outputs; l; l = l->next) {
-    Output *out = l->data;
-    gst_bin_add (GST_BIN (self), out->sink);
-    gst_element_sync_state_with_parent (out->sink);
-  }
-
   for (l = self->inputs; l; l = l->next) {
     Input *in = l->data;
-    if (in->caps == NULL)
+    if (in->caps == NULL || in->eos)
       continue;
-    /* one track per kind: a second video or audio pad is not recorded */
-    if (in != self->reference && rr_codec_is_video (in->codec) ==
-        rr_codec_is_video (self->reference->codec)) {
-      in->late = TRUE;
+    if (is_surplus_locked (self, in))
       continue;
-    }
-    if (!link_input_locked (self, in, &err))
+    if (!build_chain_locked (self, in, &err))
       goto error;
+    for (GList * o = self->outputs; o; o = o->next)
+      if (!add_branch_locked (self, in, o->data, TRUE, &err))
+        goto error;
+    in->linked = TRUE;
   }
-  for (l = self->inputs; l; l = l->next) {
-    Input *in = l->data;
-    if (!in->linked && !in->eos)
-      in->late = TRUE;
-  }
-
   self->started = TRUE;
   g_cond_broadcast (&self->cond);
   return TRUE;
@@ -875,6 +1030,72 @@ error:
       (_("Cannot start recording: %s"), err->message), (NULL));
   g_clear_error (&err);
   return FALSE;
+}
+
+/* A track joined late or came back after it ended: on the reference
+ * input's key frame at @rt, new files start with every live track.  The
+ * current files end there; each input moves over on its own thread when
+ * its data reaches @rt. */
+static void
+restart_locked (GstSplitMuxRec * self, GstClockTimeDiff rt)
+{
+  GList *outs, *l;
+  GError *err = NULL;
+  Input *old_reference = self->reference;
+
+  self->restart_pending = FALSE;
+  update_track_kinds_locked (self);
+  if (self->reference != old_reference && self->reference == NULL)
+    return;
+
+  outs = create_outputs_locked (self, &err);
+  if (err) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        (_("Cannot start recording: %s"), err->message), (NULL));
+    g_clear_error (&err);
+    return;
+  }
+  g_mutex_lock (&self->files_lock);
+  for (l = self->outputs; l; l = l->next)
+    ((Output *) l->data)->retired = TRUE;
+  self->retired = g_list_concat (self->retired, self->outputs);
+  self->outputs = outs;
+  g_mutex_unlock (&self->files_lock);
+
+  for (l = self->inputs; l; l = l->next) {
+    Input *in = l->data;
+
+    if (in->caps == NULL || (in->eos && !in->readded))
+      continue;
+    if (is_surplus_locked (self, in))
+      continue;
+    if (in->readded) {
+      /* the old chain saw EOS: a fresh one for the new stream */
+      for (GList * e = in->elements; e; e = e->next) {
+        gst_element_set_state (e->data, GST_STATE_NULL);
+        gst_bin_remove (GST_BIN (self), e->data);
+      }
+      g_list_free (in->elements);
+      in->elements = NULL;
+      in->tee = NULL;
+      g_list_free_full (in->branches, g_free);
+      in->branches = NULL;
+      in->readded = FALSE;
+      in->eos = FALSE;
+    }
+    if (in->tee == NULL && !build_chain_locked (self, in, &err)) {
+      GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+          (_("Cannot start recording: %s"), err->message), (NULL));
+      g_clear_error (&err);
+      return;
+    }
+    for (GList * o = self->outputs; o; o = o->next)
+      add_branch_locked (self, in, o->data, FALSE, NULL);
+    in->late = FALSE;
+    in->switch_pending = TRUE;
+    in->switch_rt = rt;
+  }
+  g_cond_broadcast (&self->cond);
 }
 
 static gboolean
@@ -991,22 +1212,6 @@ gst_split_mux_rec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_buffer_unref (buf);
     return self->flushing ? GST_FLOW_FLUSHING : GST_FLOW_ERROR;
   }
-  if (G_UNLIKELY (!in->linked)) {
-    /* a late or surplus track: not part of this recording's files */
-    if (in->dropped++ == 0) {
-      gchar *detail = g_strdup_printf ("%s track arrived after the "
-          "recording started and is not recorded in these files",
-          rr_codec_name (in->codec));
-      note_event (self, "late-track", detail);
-      GST_ELEMENT_WARNING (self, STREAM, FAILED,
-          (_("A %s track arrived too late and is not recorded."),
-              rr_codec_name (in->codec)), ("%s", detail));
-      g_free (detail);
-    }
-    gst_buffer_unref (buf);
-    return GST_FLOW_OK;
-  }
-
   /* 1.22.0 splitmuxsink asserts on buffers without timestamps and hangs on
    * DTS > PTS (notes A2.3): repair or drop before it sees them */
   if (!GST_BUFFER_PTS_IS_VALID (buf)) {
@@ -1033,6 +1238,32 @@ gst_split_mux_rec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     return GST_FLOW_OK;
   }
   keyframe = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+
+  if (G_UNLIKELY (self->restart_pending) && in == self->reference) {
+    if (keyframe) {
+      g_mutex_lock (&self->lock);
+      if (self->restart_pending)
+        restart_locked (self, rt);
+      g_mutex_unlock (&self->lock);
+    } else if (rt - in->last_request_rt > KEYFRAME_RETRY_INTERVAL
+        || !GST_CLOCK_STIME_IS_VALID (in->last_request_rt)) {
+      request_keyframe (self, in, rt, "track joined");
+    }
+  }
+  if (G_UNLIKELY (in->switch_pending) && rt >= in->switch_rt) {
+    GList *eos_pads;
+
+    g_mutex_lock (&self->lock);
+    eos_pads = switch_branches_locked (self, in);
+    g_mutex_unlock (&self->lock);
+    send_eos_to_pads (eos_pads);
+  }
+  if (G_UNLIKELY (!in->linked)) {
+    /* a late track before it joins, or a surplus one: not recorded */
+    in->dropped++;
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
 
   if (rr_codec_is_video (in->codec)) {
     if (in->waiting_keyframe) {
@@ -1097,6 +1328,7 @@ handle_caps (GstSplitMuxRec * self, Input * in, GstCaps * caps)
 {
   RrCodec codec = rr_codec_from_caps (caps);
   gchar *reason = NULL;
+  gboolean late;
 
   if (codec == RR_CODEC_UNKNOWN) {
     gchar *str = gst_caps_to_string (caps);
@@ -1122,10 +1354,22 @@ handle_caps (GstSplitMuxRec * self, Input * in, GstCaps * caps)
     return FALSE;
   }
   in->codec = codec;
+  late = self->started && !in->linked && !in->late && in->caps == NULL;
   gst_caps_replace (&in->caps, caps);
+  if (late) {
+    in->late = TRUE;
+    /* a second track of a kind already recorded is not recorded */
+    if ((rr_codec_is_video (codec) && self->video_input == NULL)
+        || (!rr_codec_is_video (codec) && self->audio_input == NULL))
+      self->restart_pending = TRUE;
+    else
+      late = FALSE;
+  }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 
+  if (late)
+    note_event (self, "track-joined", rr_codec_name (codec));
   note_caps_change (self, in, caps);
   return TRUE;
 }
@@ -1189,21 +1433,41 @@ gst_split_mux_rec_sink_event (GstPad * pad, GstObject * parent,
         return FALSE;
       }
       break;
-    case GST_EVENT_STREAM_START:
-      if (in->linked && in->eos) {
-        note_event (self, "track-readded", GST_PAD_NAME (pad));
-      }
-      break;
-    case GST_EVENT_EOS:{
-      gboolean start;
+    case GST_EVENT_STREAM_START:{
+      gboolean readded = FALSE;
 
       g_mutex_lock (&self->lock);
+      if (in->linked && in->eos) {
+        /* the track ended and comes back: new files with it */
+        in->readded = readded = TRUE;
+        in->linked = FALSE;
+        in->waiting_keyframe = rr_codec_is_video (in->codec);
+        in->last_rt = GST_CLOCK_STIME_NONE;
+        self->restart_pending = TRUE;
+      }
+      g_mutex_unlock (&self->lock);
+      if (readded) {
+        note_event (self, "track-readded", GST_PAD_NAME (pad));
+        gst_pad_store_sticky_event (in->srcpad, event);
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+    }
+    case GST_EVENT_EOS:{
+      gboolean start;
+      GList *eos_pads = NULL;
+
+      g_mutex_lock (&self->lock);
+      if (in->switch_pending)
+        eos_pads = switch_branches_locked (self, in);
       in->eos = TRUE;
       start = !self->started && all_inputs_ready_locked (self);
       if (start)
         start_locked (self);
       g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
+      send_eos_to_pads (eos_pads);
       break;
     }
     case GST_EVENT_CUSTOM_DOWNSTREAM:{
@@ -1458,7 +1722,7 @@ move_file (const gchar * from, const gchar * to, GError ** error)
 }
 
 static void
-fill_archive_info (GstSplitMuxRec * self, RrArchiveInfo * info)
+fill_archive_info (GstSplitMuxRec * self, Output * out, RrArchiveInfo * info)
 {
   memset (info, 0, sizeof (*info));
   info->recording_id = self->recording_id;
@@ -1468,10 +1732,10 @@ fill_archive_info (GstSplitMuxRec * self, RrArchiveInfo * info)
   info->user_id = self->user_id;
   info->format = rr_format_name (self->format);
   info->recording_start_us = self->recording_start_us;
-  info->audio = self->has_audio;
-  info->video = self->has_video;
-  info->audio_codec = rr_codec_name (self->audio_codec);
-  info->video_codec = rr_codec_name (self->video_codec);
+  info->audio = out->has_audio;
+  info->video = out->has_video;
+  info->audio_codec = rr_codec_name (out->audio_codec);
+  info->video_codec = rr_codec_name (out->video_codec);
   info->metadata = self->metadata_node;
 }
 
@@ -1517,10 +1781,11 @@ hls_update_playlist (GstSplitMuxRec * self, Output * out, FileRecord * f,
       seg_name = g_strdup (final_path + strlen (dir) + 1);
     else
       seg_name = g_strdup (final_path);
-    g_string_append_printf (out->playlist,
+    g_string_append_printf (out->track->playlist,
         "#EXT-X-PROGRAM-DATE-TIME:%s\n#EXTINF:%.3f,\n%s\n", pdt, secs,
         seg_name);
-    out->max_segment_seconds = MAX (out->max_segment_seconds, secs);
+    out->track->max_segment_seconds =
+        MAX (out->track->max_segment_seconds, secs);
     g_free (seg_name);
     g_free (pdt);
     g_free (dir);
@@ -1528,14 +1793,14 @@ hls_update_playlist (GstSplitMuxRec * self, Output * out, FileRecord * f,
 
   s = g_string_new ("#EXTM3U\n#EXT-X-VERSION:3\n");
   g_string_append_printf (s, "#EXT-X-TARGETDURATION:%u\n",
-      (guint) (out->max_segment_seconds + 0.999));
+      (guint) (out->track->max_segment_seconds + 0.999));
   g_string_append (s, "#EXT-X-MEDIA-SEQUENCE:0\n");
   g_string_append_printf (s, "#EXT-X-PLAYLIST-TYPE:%s\n",
       ended ? "VOD" : "EVENT");
   /* TRTC's start tag: the recording's start in UNIX ms */
   g_string_append_printf (s, "#EXT-X-TRTC-START-REC-TIME:%" G_GINT64_FORMAT
       "\n", self->recording_start_us / 1000);
-  g_string_append (s, out->playlist->str);
+  g_string_append (s, out->track->playlist->str);
   if (ended)
     g_string_append (s, "#EXT-X-ENDLIST\n");
   text = g_string_free (s, FALSE);
@@ -1559,14 +1824,13 @@ finish_file (GstSplitMuxRec * self, FileRecord * f)
   GStatBuf st;
   JsonNode *node;
   gboolean fixed;
+  guint files_done;
 
-  if (self->format == RR_FORMAT_MP4 && self->audio_codec == RR_CODEC_OPUS
+  if (self->format == RR_FORMAT_MP4 && out->audio_codec == RR_CODEC_OPUS
       && !rr_mp4_fix_opus_dops (f->tmp_path, &fixed, &err)) {
     GST_WARNING_OBJECT (self, "%s", err->message);
     g_clear_error (&err);
   }
-  GST_DEBUG_OBJECT (self, "finishing %s (format %d audio %d)", f->tmp_path,
-      self->format, self->audio_codec);
 
   final_path = unique_destination (self->archive_dir, f->rel_stem, f->ext);
   if (!move_file (f->tmp_path, final_path, &err)) {
@@ -1582,23 +1846,24 @@ finish_file (GstSplitMuxRec * self, FileRecord * f)
     st.st_size = 0;
 
   g_mutex_lock (&self->files_lock);
-  out->files_done++;
-  out->last_index = f->index;
-  if (out->first_start_us == 0)
-    out->first_start_us = f->start_us;
-  out->last_stop_us = f->stop_us;
+  out->track->files_done++;
+  out->track->last_index = MAX (out->track->last_index, f->index);
+  if (out->track->first_start_us == 0)
+    out->track->first_start_us = f->start_us;
+  out->track->last_stop_us = f->stop_us;
+  files_done = out->track->files_done;
   g_mutex_unlock (&self->files_lock);
 
   if (out->kind == OUTPUT_HLS) {
     hls_update_playlist (self, out, f, final_path, FALSE);
-    if (out->files_done == 1)
+    if (files_done == 1)
       post_file_message (self, file_message_fields (self,
               "splitmuxrec-hls-slice", final_path, NULL, NULL, st.st_size,
               f->index));
     goto done;
   }
 
-  fill_archive_info (self, &info);
+  fill_archive_info (self, out, &info);
   info.file_path = final_path;
   info.filename = rel;
   sidecar_path = g_strdup_printf ("%s.json", final_stem);
@@ -1657,7 +1922,8 @@ finish_output (GstSplitMuxRec * self, Output * out)
     JsonNode *node;
     GError *err = NULL;
 
-    if (out == NULL || out->files_done == 0 || out->kind == OUTPUT_SINGLE)
+    if (out == NULL || out->track->files_done == 0
+        || out->kind == OUTPUT_SINGLE)
       return;
     stem = out->kind == OUTPUT_SPLIT ? split_end_stem (self) :
         playlist_stem (self);
@@ -1666,12 +1932,12 @@ finish_output (GstSplitMuxRec * self, Output * out)
     if (out->kind == OUTPUT_HLS)
       hls_update_playlist (self, out, NULL, NULL, TRUE);
 
-    fill_archive_info (self, &info);
-    info.start_us = out->first_start_us;
-    info.stop_us = out->last_stop_us;
+    fill_archive_info (self, out, &info);
+    info.start_us = out->track->first_start_us;
+    info.stop_us = out->track->last_stop_us;
     info.video_width = self->max_width;
     info.video_height = self->max_height;
-    info.split_index = out->last_index;
+    info.split_index = out->track->last_index;
     path = g_strdup_printf ("%s/%s.json", self->archive_dir, stem);
     rel = g_strdup_printf ("%s.json", stem);
     if (out->kind == OUTPUT_SPLIT) {
@@ -1704,7 +1970,7 @@ finish_output (GstSplitMuxRec * self, Output * out)
       post_file_message (self, file_message_fields (self,
               out->kind == OUTPUT_SPLIT ? "splitmuxrec-split-archive-end" :
               "splitmuxrec-archive-available", path, json_path, json, 0,
-              out->last_index));
+              out->track->last_index));
       g_free (json_path);
     }
     g_free (json);
@@ -1731,6 +1997,12 @@ worker_main (gpointer data)
         post_failed (self, job->file->tmp_path, job->reason);
         break;
       case JOB_FORWARD_EOS:
+        if (job->output && job->output->retired) {
+          /* replaced after a restart: its files are done, it goes */
+          gst_element_set_state (job->output->sink, GST_STATE_NULL);
+          gst_bin_remove (GST_BIN (self), job->output->sink);
+          break;
+        }
         finish_output (self, job->output);
         GST_BIN_CLASS (parent_class)->handle_message (GST_BIN (self),
             job->message);
@@ -1752,12 +2024,17 @@ worker_main (gpointer data)
 static Output *
 output_of_sink (GstSplitMuxRec * self, GstObject * src)
 {
-  for (GList * l = self->outputs; l; l = l->next) {
-    Output *out = l->data;
-    if (src == GST_OBJECT_CAST (out->sink))
-      return out;
-  }
-  return NULL;
+  Output *found = NULL;
+
+  g_mutex_lock (&self->files_lock);
+  for (GList * l = self->outputs; l && !found; l = l->next)
+    if (src == GST_OBJECT_CAST (((Output *) l->data)->sink))
+      found = l->data;
+  for (GList * l = self->retired; l && !found; l = l->next)
+    if (src == GST_OBJECT_CAST (((Output *) l->data)->sink))
+      found = l->data;
+  g_mutex_unlock (&self->files_lock);
+  return found;
 }
 
 static void
@@ -2020,38 +2297,52 @@ report_open_files (GstSplitMuxRec * self)
 static void
 output_free (Output * out)
 {
-  if (out->playlist)
-    g_string_free (out->playlist, TRUE);
   g_free (out);
 }
 
 static void
 reset_recording (GstSplitMuxRec * self)
 {
-  GList *l;
+  GList *l, *children;
 
   g_mutex_lock (&self->lock);
-  for (l = self->outputs; l; l = l->next) {
-    Output *out = l->data;
-    gst_element_set_state (out->sink, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (self), out->sink);
+  /* every internal element: chains, queues, splitmuxsinks */
+  GST_OBJECT_LOCK (self);
+  children = g_list_copy (GST_BIN_CHILDREN (self));
+  for (l = children; l; l = l->next)
+    gst_object_ref (l->data);
+  GST_OBJECT_UNLOCK (self);
+  for (l = children; l; l = l->next) {
+    gst_element_set_state (l->data, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), l->data);
   }
+  g_list_free_full (children, gst_object_unref);
+
   for (l = self->inputs; l; l = l->next) {
     Input *in = l->data;
-    for (GList * e = in->elements; e; e = e->next) {
-      gst_element_set_state (e->data, GST_STATE_NULL);
-      gst_bin_remove (GST_BIN (self), e->data);
-    }
     g_list_free (in->elements);
     in->elements = NULL;
+    in->tee = NULL;
+    g_list_free_full (in->branches, g_free);
+    in->branches = NULL;
     in->linked = FALSE;
     in->late = FALSE;
     in->eos = FALSE;
+    in->readded = FALSE;
+    in->switch_pending = FALSE;
     gst_caps_replace (&in->caps, NULL);
     input_reset_stream_state (in);
   }
+  g_mutex_lock (&self->files_lock);
   g_list_free_full (self->outputs, (GDestroyNotify) output_free);
   self->outputs = NULL;
+  g_list_free_full (self->retired, (GDestroyNotify) output_free);
+  self->retired = NULL;
+  g_list_free_full (self->tracks, (GDestroyNotify) track_free);
+  self->tracks = NULL;
+  g_mutex_unlock (&self->files_lock);
+  self->restart_pending = FALSE;
+  self->video_input = self->audio_input = NULL;
   self->started = FALSE;
   self->reference = NULL;
   self->first_data_monotonic = 0;
@@ -2303,6 +2594,8 @@ gst_split_mux_rec_finalize (GObject * object)
   stop_worker (self);
   g_list_free_full (self->inputs, (GDestroyNotify) input_free);
   g_list_free_full (self->outputs, (GDestroyNotify) output_free);
+  g_list_free_full (self->retired, (GDestroyNotify) output_free);
+  g_list_free_full (self->tracks, (GDestroyNotify) track_free);
   g_hash_table_unref (self->files);
   json_array_unref (self->pending_events);
   g_clear_pointer (&self->metadata_node, json_node_unref);

@@ -659,6 +659,127 @@ GST_START_TEST (test_stream_notes_in_sidecar)
 
 GST_END_TEST;
 
+/* an audio harness on a second pad of the same element, fed by opusenc */
+static GstHarness *
+opus_harness_on (GstHarness * video)
+{
+  GstHarness *a = gst_harness_new_with_element (video->element, "sink_%u",
+      NULL);
+
+  gst_harness_add_src_parse (a, "audiotestsrc samplesperbuffer=960 ! "
+      "opusenc frame-size=20", FALSE);
+  return a;
+}
+
+static void
+push_audio_until (GstHarness * a, GstClockTime until)
+{
+  for (;;) {
+    GstBuffer *buf = gst_harness_pull (a->src_harness);
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+
+    fail_unless_equals_int (gst_harness_push (a, buf), GST_FLOW_OK);
+    if (pts >= until)
+      break;
+  }
+}
+
+/* frames [from, to) at 30 fps, a key frame every 15 */
+static void
+push_video_range (GstHarness * h, guint from, guint to)
+{
+  for (guint i = from; i < to; i++)
+    push_frame (h, gst_util_uint64_scale (i, GST_SECOND, 30), i % 15 == 0);
+}
+
+GST_START_TEST (test_late_audio_joins_new_file)
+{
+  GstHarness *v = vp8_harness ("track-wait=0");
+  GstHarness *a = opus_harness_on (v);
+  RrTestMediaInfo mi;
+  gchar *path;
+  JsonObject *o;
+
+  /* video alone for 2 s: the files start without audio */
+  push_video_range (v, 0, 60);
+  /* audio shows up: a new file with both tracks from the next key frame */
+  gst_harness_push_from_src (a);
+  push_video_range (v, 60, 120);
+  push_audio_until (a, 4 * GST_SECOND);
+  gst_harness_push_event (a, gst_event_new_eos ());
+  finish (v);
+  gst_harness_teardown (a);
+
+  path = g_build_filename (tmpdir, "h", "archive-c.webm", NULL);
+  rr_test_media_info (path, &mi);
+  fail_unless_equals_int (mi.video_frames, 60);
+  fail_unless_equals_int (mi.audio_frames, 0);
+  g_free (path);
+  path = g_build_filename (tmpdir, "h", "archive-c_1.webm", NULL);
+  rr_test_media_info (path, &mi);
+  fail_unless (mi.first_video_is_keyframe);
+  fail_unless_equals_int (mi.video_frames, 60);
+  fail_unless (mi.audio_frames >= 95, "audio frames %u", mi.audio_frames);
+  g_free (path);
+
+  o = rr_test_load_json (tmpdir, "h/archive-c.json");
+  fail_unless (!json_object_get_boolean_member (o, "audio"));
+  fail_unless_equals_string (json_object_get_string_member
+      (json_array_get_object_element (json_object_get_array_member (o,
+                  "events"), 0), "what"), "track-joined");
+  json_object_unref (o);
+  o = rr_test_load_json (tmpdir, "h/archive-c_1.json");
+  fail_unless (json_object_get_boolean_member (o, "audio"));
+  fail_unless_equals_string (json_object_get_string_member (o,
+          "audio_codec_type"), "OPUS");
+  json_object_unref (o);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_video_removed_and_readded)
+{
+  GstHarness *v = vp8_harness ("track-wait=0");
+  GstHarness *a = opus_harness_on (v);
+  RrTestMediaInfo mi;
+  gchar *path;
+
+  gst_harness_push_from_src (a);
+  push_video_range (v, 0, 60);
+  push_audio_until (a, 2 * GST_SECOND);
+  /* the camera track goes away, audio goes on */
+  gst_harness_push_event (v, gst_event_new_eos ());
+  push_audio_until (a, 3 * GST_SECOND);
+  /* and comes back */
+  gst_harness_push_event (v, gst_event_new_stream_start ("video-again"));
+  gst_harness_set_src_caps_str (v, "video/x-vp8, width=(int)640, "
+      "height=(int)480, framerate=(fraction)30/1");
+  {
+    GstSegment seg;
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    gst_harness_push_event (v, gst_event_new_segment (&seg));
+  }
+  push_video_range (v, 90, 150);
+  push_audio_until (a, 5 * GST_SECOND);
+  gst_harness_push_event (a, gst_event_new_eos ());
+  finish (v);
+  gst_harness_teardown (a);
+
+  path = g_build_filename (tmpdir, "h", "archive-c.webm", NULL);
+  rr_test_media_info (path, &mi);
+  fail_unless_equals_int (mi.video_frames, 60);
+  fail_unless (mi.audio_frames >= 140, "audio frames %u", mi.audio_frames);
+  g_free (path);
+  path = g_build_filename (tmpdir, "h", "archive-c_1.webm", NULL);
+  rr_test_media_info (path, &mi);
+  fail_unless (mi.first_video_is_keyframe);
+  fail_unless_equals_int (mi.video_frames, 60);
+  fail_unless (mi.audio_frames >= 95, "audio frames %u", mi.audio_frames);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 static Suite *
 splitmuxrec_suite (void)
 {
@@ -687,6 +808,8 @@ splitmuxrec_suite (void)
   tcase_add_test (th, test_pause_starts_new_file);
   tcase_add_test (th, test_bad_timestamps_survive);
   tcase_add_test (th, test_stream_notes_in_sidecar);
+  tcase_add_test (th, test_late_audio_joins_new_file);
+  tcase_add_test (th, test_video_removed_and_readded);
   return s;
 }
 
