@@ -20,6 +20,8 @@ plugin_init (GstPlugin * plugin)
   roomrec_element_init (plugin);
 
   ret |= GST_ELEMENT_REGISTER (splitmuxrec, plugin);
+  ret |= GST_ELEMENT_REGISTER (rtpaomav1depay, plugin);
+  ret |= GST_ELEMENT_REGISTER (rtpaomav1pay, plugin);
 
   return ret;
 }

@@ -13,6 +13,8 @@
 G_BEGIN_DECLS
 
 GST_ELEMENT_REGISTER_DECLARE (splitmuxrec);
+GST_ELEMENT_REGISTER_DECLARE (rtpaomav1depay);
+GST_ELEMENT_REGISTER_DECLARE (rtpaomav1pay);
 
 void roomrec_element_init (GstPlugin * plugin);
 

@@ -194,7 +194,6 @@ struct _GstSplitMuxRecOutput
   GstSplitMuxRec *self;
   OutputKind kind;
   Track *track;
-  guint index_base;             /* files of earlier splitmuxsinks */
   /* the tracks in this output's files */
   gboolean has_video;
   gboolean has_audio;
@@ -231,6 +230,7 @@ struct _GstSplitMuxRecInput
   gboolean late;                /* caps came after the files started */
   gboolean readded;             /* new stream after EOS */
   gboolean switch_pending;      /* move to the new outputs at switch_rt */
+  GstEvent *pending_caps;       /* caps the current files cannot take */
   GstClockTimeDiff switch_rt;
 
   /* streaming thread */
@@ -583,9 +583,11 @@ on_format_location (GstElement * sink, guint fragment_id, GstSample * sample,
     start_us = running_time_to_unix_us (self, rt);
   }
 
+  /* numbered in the order files open, across restarts: a retired
+   * splitmuxsink may open its last file after the new one started */
   g_mutex_lock (&self->files_lock);
-  index = out->index_base + (++out->files_opened);
-  out->track->files_opened++;
+  out->files_opened++;
+  index = ++out->track->files_opened;
   g_mutex_unlock (&self->files_lock);
 
   GST_OBJECT_LOCK (self);
@@ -701,13 +703,12 @@ output_new (GstSplitMuxRec * self, OutputKind kind, GError ** error)
   out->self = self;
   out->kind = kind;
   out->track = track_for_kind (self, kind);
+
   out->has_video = self->has_video;
   out->has_audio = self->has_audio;
   out->video_codec = self->video_codec;
   out->audio_codec = self->audio_codec;
-  g_mutex_lock (&self->files_lock);
-  out->index_base = out->track->files_opened;
-  g_mutex_unlock (&self->files_lock);
+
   out->next_cut_rt = GST_CLOCK_STIME_NONE;
   out->pending_cut_rt = GST_CLOCK_STIME_NONE;
   switch (kind) {
@@ -1252,11 +1253,22 @@ gst_split_mux_rec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   }
   if (G_UNLIKELY (in->switch_pending) && rt >= in->switch_rt) {
     GList *eos_pads;
+    GstEvent *caps_event;
 
     g_mutex_lock (&self->lock);
     eos_pads = switch_branches_locked (self, in);
+    caps_event = in->pending_caps;
+    in->pending_caps = NULL;
     g_mutex_unlock (&self->lock);
     send_eos_to_pads (eos_pads);
+    if (caps_event)
+      gst_pad_push_event (in->srcpad, caps_event);
+  }
+  if (G_UNLIKELY (in->pending_caps != NULL)) {
+    /* new parameters, old files: wait for the new files */
+    in->dropped++;
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
   }
   if (G_UNLIKELY (!in->linked)) {
     /* a late track before it joins, or a surplus one: not recorded */
@@ -1324,7 +1336,8 @@ note_caps_change (GstSplitMuxRec * self, Input * in, GstCaps * caps)
 }
 
 static gboolean
-handle_caps (GstSplitMuxRec * self, Input * in, GstCaps * caps)
+handle_caps (GstSplitMuxRec * self, Input * in, GstCaps * caps,
+    gboolean * needs_new_files)
 {
   RrCodec codec = rr_codec_from_caps (caps);
   gchar *reason = NULL;
@@ -1353,6 +1366,11 @@ handle_caps (GstSplitMuxRec * self, Input * in, GstCaps * caps)
             rr_codec_name (in->codec), rr_codec_name (codec)), (NULL));
     return FALSE;
   }
+  *needs_new_files = in->linked && in->caps
+      && !gst_caps_is_equal (in->caps, caps)
+      && !rr_format_takes_caps_changes (self->format, codec);
+  if (*needs_new_files)
+    self->restart_pending = TRUE;
   in->codec = codec;
   late = self->started && !in->linked && !in->late && in->caps == NULL;
   gst_caps_replace (&in->caps, caps);
@@ -1371,6 +1389,9 @@ handle_caps (GstSplitMuxRec * self, Input * in, GstCaps * caps)
   if (late)
     note_event (self, "track-joined", rr_codec_name (codec));
   note_caps_change (self, in, caps);
+  if (*needs_new_files)
+    note_event (self, "caps-changed", "the container cannot change the "
+        "stream's parameters inside a file; a new file starts");
   return TRUE;
 }
 
@@ -1416,10 +1437,18 @@ gst_split_mux_rec_sink_event (GstPad * pad, GstObject * parent,
     case GST_EVENT_CAPS:{
       GstCaps *caps;
 
+      gboolean needs_new_files = FALSE;
+
       gst_event_parse_caps (event, &caps);
-      if (!handle_caps (self, in, caps)) {
+      if (!handle_caps (self, in, caps, &needs_new_files)) {
         gst_event_unref (event);
         return FALSE;
+      }
+      if (needs_new_files) {
+        /* reaches only the new files, when this input switches */
+        gst_event_replace (&in->pending_caps, event);
+        gst_event_unref (event);
+        return TRUE;
       }
       break;
     }
@@ -1642,6 +1671,7 @@ gst_split_mux_rec_request_new_pad (GstElement * element,
 static void
 input_free (Input * in)
 {
+  gst_event_replace (&in->pending_caps, NULL);
   gst_pad_set_active (in->srcpad, FALSE);
   gst_object_unref (in->srcpad);
   gst_caps_replace (&in->caps, NULL);
@@ -2330,6 +2360,7 @@ reset_recording (GstSplitMuxRec * self)
     in->eos = FALSE;
     in->readded = FALSE;
     in->switch_pending = FALSE;
+    gst_event_replace (&in->pending_caps, NULL);
     gst_caps_replace (&in->caps, NULL);
     input_reset_stream_state (in);
   }

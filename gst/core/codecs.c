@@ -261,6 +261,23 @@ rr_format_accepts (RrFormat format, RrCodec codec, gchar ** reason)
   return ok;
 }
 
+gboolean
+rr_format_takes_caps_changes (RrFormat format, RrCodec codec)
+{
+  switch (format) {
+    case RR_FORMAT_HLS:        /* MPEG-TS: parameters travel in-band */
+      return TRUE;
+    case RR_FORMAT_MKV:        /* avc3/hev1: SPS/PPS in-band */
+      if (codec == RR_CODEC_H264 || codec == RR_CODEC_H265)
+        return TRUE;
+      /* fall through */
+    case RR_FORMAT_WEBM:
+      return codec == RR_CODEC_VP8 || codec == RR_CODEC_VP9;
+    default:
+      return FALSE;
+  }
+}
+
 GstCaps *
 rr_format_parser_caps (RrFormat format, RrCodec codec)
 {

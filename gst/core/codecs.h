@@ -46,6 +46,12 @@ const gchar *rr_format_muxer_factory (RrFormat format);
  * time; if not, *reason says why and what to use instead. */
 gboolean rr_format_accepts (RrFormat format, RrCodec codec, gchar **reason);
 
+/* Whether the muxer of @format takes a mid-stream caps change of @codec
+ * (resolution, codec data) inside one file.  When it does not, the
+ * recorder starts a new file: 1.22's matroskamux refuses AV1/Opus changes
+ * and mp4mux writes several sample descriptions that players reject. */
+gboolean rr_format_takes_caps_changes (RrFormat format, RrCodec codec);
+
 /* Caps the muxer wants for @codec in @format (e.g. H.264 avc3 in Matroska
  * so that resolution changes work), or NULL for "as the parser gives". */
 GstCaps *rr_format_parser_caps (RrFormat format, RrCodec codec);

@@ -421,6 +421,76 @@ GST_START_TEST (test_forced_shards_by_size)
 
 GST_END_TEST;
 
+/* A resolution change in the middle (browsers adapt to bandwidth): where
+ * the container takes it, one file; elsewhere a new file at the change.
+ * Every frame decodes either way. */
+GST_START_TEST (test_resolution_change)
+{
+  const struct
+  {
+    const gchar *encoder, *format, *ext;
+    guint files;
+  } cases[] = {
+    {"vp8enc deadline=1", "webm", "webm", 1},
+    {"vp9enc deadline=1", "webm", "webm", 1},
+    {"vp9enc deadline=1", "mp4", "mp4", 2},
+    {"x264enc speed-preset=ultrafast", "mp4", "mp4", 2},
+    {"x264enc speed-preset=ultrafast", "mkv", "mkv", 1},
+    {"x265enc speed-preset=ultrafast", "mp4", "mp4", 2},
+    {"av1enc cpu-used=8", "webm", "webm", 2},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *factory = g_strndup (cases[i].encoder,
+        strcspn (cases[i].encoder, " "));
+    gchar *conn = g_strdup_printf ("c%u", i);
+    gchar *desc;
+    RrTestRun run;
+    guint decoded = 0;
+
+    if (!have (factory)) {
+      g_free (factory);
+      g_free (conn);
+      continue;
+    }
+    desc = g_strdup_printf ("concat name=c ! splitmuxrec archive-dir=%s "
+        "recording-id=r connection-id=%s format=%s "
+        "videotestsrc num-buffers=30 ! "
+        "video/x-raw,width=320,height=240,framerate=30/1 ! %s ! c. "
+        "videotestsrc num-buffers=30 ! "
+        "video/x-raw,width=640,height=480,framerate=30/1 ! %s ! c.",
+        tmpdir, conn, cases[i].format, cases[i].encoder, cases[i].encoder);
+    rr_test_run_pipeline (desc, &run);
+    fail_unless (run.error == NULL, "%s/%s: %s", factory, cases[i].format,
+        run.error);
+    fail_unless_equals_int (rr_test_count (&run,
+            "splitmuxrec-archive-available"), cases[i].files);
+    for (guint n = 1; n <= cases[i].files; n++) {
+      gchar *name = n == 1 ? g_strdup_printf ("archive-%s.%s", conn,
+          cases[i].ext) : g_strdup_printf ("archive-%s_%u.%s", conn, n - 1,
+          cases[i].ext);
+      gchar *path = g_build_filename (tmpdir, "r", name, NULL);
+      RrTestMediaInfo mi;
+
+      rr_test_media_info (path, &mi);
+      fail_unless (mi.first_video_is_keyframe, "%s", name);
+      /* FFmpeg: 1.22's qtdemux drops the first two frames of fragmented
+       * H.265 with B-frames (a file FFmpeg decodes whole) */
+      decoded += rr_test_ffmpeg_video_frames (path);
+      g_free (path);
+      g_free (name);
+    }
+    fail_unless (decoded == 60, "%s/%s: %u frames decoded", factory,
+        cases[i].format, decoded);
+    rr_test_run_clear (&run);
+    g_free (desc);
+    g_free (conn);
+    g_free (factory);
+  }
+}
+
+GST_END_TEST;
+
 /* ---------------------------------------------------------------- */
 /* key frame requests and the pause rule, with a harness             */
 
@@ -800,6 +870,7 @@ splitmuxrec_suite (void)
   tcase_add_test (tc, test_hostile_ids_stay_inside);
   tcase_add_test (tc, test_hls_playlist);
   tcase_add_test (tc, test_forced_shards_by_size);
+  tcase_add_test (tc, test_resolution_change);
 
   suite_add_tcase (s, th);
   tcase_add_checked_fixture (th, harness_setup, harness_cleanup);

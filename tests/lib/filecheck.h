@@ -35,6 +35,9 @@ typedef struct
 void rr_test_media_info (const gchar *path, RrTestMediaInfo *info);
 /* Decodes and counts raw video frames. */
 guint rr_test_decoded_video_frames (const gchar *path);
+/* The same with FFmpeg, an independent decoder (-1 when ffmpeg is not
+ * installed). */
+gint rr_test_ffmpeg_video_frames (const gchar *path);
 
 JsonObject *rr_test_load_json (const gchar *dir, const gchar *relpath);
 guint rr_test_count_files (const gchar *dir);
