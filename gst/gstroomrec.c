@@ -22,6 +22,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (splitmuxrec, plugin);
   ret |= GST_ELEMENT_REGISTER (rtpaomav1depay, plugin);
   ret |= GST_ELEMENT_REGISTER (rtpaomav1pay, plugin);
+  ret |= GST_ELEMENT_REGISTER (rtparchivesink, plugin);
 
   return ret;
 }

@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 GST_ELEMENT_REGISTER_DECLARE (splitmuxrec);
 GST_ELEMENT_REGISTER_DECLARE (rtpaomav1depay);
 GST_ELEMENT_REGISTER_DECLARE (rtpaomav1pay);
+GST_ELEMENT_REGISTER_DECLARE (rtparchivesink);
 
 void roomrec_element_init (GstPlugin * plugin);
 

@@ -236,6 +236,34 @@ GST_START_TEST (test_opus_mp4_gets_spec_dops)
 
 GST_END_TEST;
 
+/* Browsers' Opus caps have no rate: 1.22.0's muxers refuse them alone */
+GST_START_TEST (test_browser_opus_caps_without_rate)
+{
+  gchar *desc, *path;
+  RrTestRun run;
+  RrTestMediaInfo mi;
+
+  desc = g_strdup_printf ("audiotestsrc num-buffers=100 samplesperbuffer=960 "
+      "! audio/x-raw,rate=48000 ! opusenc frame-size=20 ! "
+      "capssetter replace=true "
+      "caps=\"audio/x-opus,channel-mapping-family=0,channels=1\" ! "
+      "splitmuxrec archive-dir=%s recording-id=r connection-id=o "
+      "format=webm", tmpdir);
+  rr_test_run_pipeline (desc, &run);
+  fail_unless (run.error == NULL, "pipeline error: %s", run.error);
+  path = g_build_filename (tmpdir, "r", "archive-o.webm", NULL);
+  rr_test_media_info (path, &mi);
+  /* 2 s of 20 ms frames (opusenc may add one for its delay) */
+  fail_unless (mi.audio_frames >= 100 && mi.audio_frames <= 101, "%u frames",
+      mi.audio_frames);
+  fail_unless_equals_string (mi.audio_caps_name, "audio/x-opus");
+  g_free (path);
+  rr_test_run_clear (&run);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static void
 check_refused (const gchar * encoder, const gchar * format,
     const gchar * codec_word)
@@ -864,6 +892,7 @@ splitmuxrec_suite (void)
   tcase_add_test (tc, test_split_only);
   tcase_add_test (tc, test_h264_mp4);
   tcase_add_test (tc, test_opus_mp4_gets_spec_dops);
+  tcase_add_test (tc, test_browser_opus_caps_without_rate);
   tcase_add_test (tc, test_refuses_impossible_pairs);
   tcase_add_test (tc, test_unwritable_dir);
   tcase_add_test (tc, test_bad_settings);
