@@ -32,6 +32,7 @@ libsoup-3.0-dev
 libjson-glib-dev
 gstreamer1.0-tools
 gstreamer1.0-plugins-base
+gstreamer1.0-plugins-base-apps
 gstreamer1.0-plugins-good
 gstreamer1.0-plugins-bad
 gstreamer1.0-plugins-ugly

@@ -16,6 +16,7 @@ esac
 split="split-duration=1000000000"
 [ "$format" = hls ] && split="hls-target-duration=1000000000"
 
+# shellcheck disable=SC2086 # the encoder lines are meant to split
 gst-launch-1.0 -q splitmuxrec name=r archive-dir="$dir" recording-id=k \
   connection-id=c format="$format" $split \
   videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! \

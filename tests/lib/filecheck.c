@@ -242,7 +242,7 @@ rr_test_ffmpeg_video_frames (const gchar * path)
 {
   gchar *quoted = g_shell_quote (path);
   gchar *cmd = g_strdup_printf ("ffmpeg -nostdin -v error -i %s -map 0:v:0 "
-      "-f framemd5 - 2>/dev/null", quoted);
+      "-fps_mode passthrough -f framemd5 - 2>/dev/null", quoted);
   gchar line[512];
   FILE *f = popen (cmd, "r");
   gint frames = 0;
