@@ -2139,6 +2139,7 @@ gst_split_mux_rec_handle_message (GstBin * bin, GstMessage * message)
       GHashTableIter iter;
       gpointer value;
       GString *paths = g_string_new (NULL);
+      GPtrArray *failed = g_ptr_array_new_with_free_func (g_free);
 
       /* a write error (disk full, removed dir): the open files stay in the
        * temp dir, playable up to the last fragment */
@@ -2149,12 +2150,17 @@ gst_split_mux_rec_handle_message (GstBin * bin, GstMessage * message)
         FileRecord *f = value;
         if (!f->failed) {
           f->failed = TRUE;
-          push_job (self, JOB_FAILED_FILE, f, NULL, err->message);
+          g_ptr_array_add (failed, g_strdup (f->tmp_path));
           g_string_append_printf (paths, "%s%s", paths->len ? ", " : "",
               f->tmp_path);
         }
       }
       g_mutex_unlock (&self->files_lock);
+      /* before the error, so that an application stopping on the error
+       * has seen them */
+      for (guint i = 0; i < failed->len; i++)
+        post_failed (self, g_ptr_array_index (failed, i), err->message);
+      g_ptr_array_unref (failed);
       if (paths->len && err->domain == GST_RESOURCE_ERROR) {
         gchar *reason = g_strdup (err->message);
 

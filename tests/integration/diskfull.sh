@@ -10,7 +10,7 @@ if ! unshare -m sh -c "mount -t tmpfs -o size=4k tmpfs '$dir'" 2>/dev/null; then
 fi
 unshare -m sh -c "
   mount -t tmpfs -o size=400k tmpfs '$dir' &&
-  gst-launch-1.0 splitmuxrec name=r archive-dir='$dir' recording-id=d \
+  gst-launch-1.0 -m splitmuxrec name=r archive-dir='$dir' recording-id=d \
     connection-id=c format=webm \
     videotestsrc num-buffers=600 pattern=snow ! \
     video/x-raw,width=320,height=240,framerate=30/1 ! \
@@ -28,6 +28,7 @@ cat "$log"
 fail=0
 grep -q "No space left" "$log" || { echo "FAIL: no disk-full error"; fail=1; }
 grep -q "roomrec-tmp/d/archive-c.webm" "$log" || { echo "FAIL: error does not name the file"; fail=1; }
+grep -q "splitmuxrec-archive-failed" "$log" || { echo "FAIL: no splitmuxrec-archive-failed message"; fail=1; }
 frames=$(sed -n 's/^frames=\([0-9]*\) .*/\1/p' "$log")
 [ "${frames:-0}" -ge 10 ] || { echo "FAIL: partial file does not play"; fail=1; }
 rm -f "$log"
