@@ -186,6 +186,8 @@ struct _GstSplitMuxRecFile
   gint64 stop_us;
   gboolean closed;
   gboolean failed;
+  gint width;                   /* largest video size in this file */
+  gint height;
   JsonArray *events;            /* mid-stream changes during this file */
 };
 
@@ -625,6 +627,10 @@ on_format_location (GstElement * sink, guint fragment_id, GstSample * sample,
   if (json_array_get_length (self->pending_events) > 0) {
     f->events = self->pending_events;
     self->pending_events = json_array_new ();
+  }
+  if (self->video_input) {
+    f->width = self->video_input->width;
+    f->height = self->video_input->height;
   }
   g_hash_table_insert (self->files, g_strdup (f->tmp_path), f);
   out->current = f;
@@ -1310,8 +1316,11 @@ gst_split_mux_rec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   return gst_pad_push (in->srcpad, buf);
 }
 
+/* @for_next_files: the caps start new files, the current ones keep their
+ * size */
 static void
-note_caps_change (GstSplitMuxRec * self, Input * in, GstCaps * caps)
+note_caps_change (GstSplitMuxRec * self, Input * in, GstCaps * caps,
+    gboolean for_next_files)
 {
   const GstStructure *s = gst_caps_get_structure (caps, 0);
   gint w = 0, h = 0;
@@ -1332,6 +1341,13 @@ note_caps_change (GstSplitMuxRec * self, Input * in, GstCaps * caps)
   g_mutex_lock (&self->files_lock);
   self->max_width = MAX (self->max_width, w);
   self->max_height = MAX (self->max_height, h);
+  for (GList * l = self->outputs; l && !for_next_files; l = l->next) {
+    FileRecord *f = ((Output *) l->data)->current;
+    if (f) {
+      f->width = MAX (f->width, w);
+      f->height = MAX (f->height, h);
+    }
+  }
   g_mutex_unlock (&self->files_lock);
 }
 
@@ -1388,7 +1404,7 @@ handle_caps (GstSplitMuxRec * self, Input * in, GstCaps * caps,
 
   if (late)
     note_event (self, "track-joined", rr_codec_name (codec));
-  note_caps_change (self, in, caps);
+  note_caps_change (self, in, caps, *needs_new_files);
   if (*needs_new_files)
     note_event (self, "caps-changed", "the container cannot change the "
         "stream's parameters inside a file; a new file starts");
@@ -1907,8 +1923,8 @@ finish_file (GstSplitMuxRec * self, FileRecord * f)
       && GST_CLOCK_STIME_IS_VALID (f->stop_rt) && f->stop_rt > f->start_rt)
     info.duration_ns = f->stop_rt - f->start_rt;
   g_mutex_lock (&self->files_lock);
-  info.video_width = self->max_width;
-  info.video_height = self->max_height;
+  info.video_width = f->width;
+  info.video_height = f->height;
   if (f->events)
     info.events = json_node_init_array (json_node_alloc (), f->events);
   g_mutex_unlock (&self->files_lock);

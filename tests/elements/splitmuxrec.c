@@ -500,6 +500,15 @@ GST_START_TEST (test_resolution_change)
       gchar *path = g_build_filename (tmpdir, "r", name, NULL);
       RrTestMediaInfo mi;
 
+      gchar *json = g_strdup_printf ("r/%.*s.json",
+          (int) (strlen (name) - strlen (cases[i].ext) - 1), name);
+      JsonObject *o = rr_test_load_json (tmpdir, json);
+
+      /* sizes per file: the largest in that file */
+      fail_unless_equals_int (json_object_get_int_member (o, "video_width"),
+          cases[i].files == 1 || n == 2 ? 640 : 320);
+      json_object_unref (o);
+      g_free (json);
       rr_test_media_info (path, &mi);
       fail_unless (mi.first_video_is_keyframe, "%s", name);
       /* FFmpeg: 1.22's qtdemux drops the first two frames of fragmented
