@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install the Debian packages that roomrec needs to build, test and run its
-# demo.  Only the missing ones are installed; when nothing is missing this
-# does nothing but print one line.
+# demo, then the npm packages of the browser tests (`npm ci --prefix
+# tests/browser`, pinned by its package-lock.json) when
+# tests/browser/node_modules is missing.  Only what is missing is
+# installed; when nothing is, this does nothing but print a line or two.
 #
 # The package list lives here and only here.  docs/dependencies.md says why
 # each package is needed: keep the two in step.
@@ -9,10 +11,10 @@
 # Usage: tools/install-deps.sh [--check | --list | --help]
 #   (no option)  install what is missing (as root, or through sudo)
 #   --check      only report what is missing; exit 1 if anything is
-#   --list       print the package list, one a line
+#   --list       print the Debian package list, one a line
 #
-# ROOMREC_SKIP_DEPS=1 skips the whole check (non-Debian systems, containers
-# prepared some other way).
+# ROOMREC_SKIP_DEPS=1 skips the check of the Debian packages (non-Debian
+# systems, containers prepared some other way).
 set -eu
 
 PACKAGES='
@@ -40,6 +42,7 @@ gstreamer1.0-libav
 gstreamer1.0-nice
 ffmpeg
 python3
+chromium
 '
 
 me=install-deps
@@ -49,7 +52,7 @@ case "${1:-}" in
   --check) mode=check ;;
   --list) mode=list ;;
   -h|--help)
-    sed -n '2,17s/^# \{0,1\}//p' "$0"
+    sed -n '2,19s/^# \{0,1\}//p' "$0"
     exit 0
     ;;
   *)
@@ -67,8 +70,27 @@ if [ "$mode" = list ]; then
   exit 0
 fi
 
+# The npm packages of the browser tests (hls.js), exactly as locked.
+# Without npm they are not installed (tests/integration/hlsjs.sh is
+# then skipped): nodejs is not in PACKAGES because Debian's lacks npm.
+browser_dir=$(cd "$(dirname "$0")/.." && pwd)/tests/browser
+npm_deps () {
+  [ ! -d "$browser_dir/node_modules" ] || return 0
+  if [ "$mode" = check ]; then
+    echo "$me: missing: $browser_dir/node_modules (npm ci --prefix $browser_dir)" >&2
+    return 1
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "$me: no npm: not installing $browser_dir/node_modules (the hls.js test will be skipped)" >&2
+    return 0
+  fi
+  echo "$me: running: npm ci --prefix $browser_dir"
+  npm ci --prefix "$browser_dir" --no-audit --no-fund
+}
+
 if [ "${ROOMREC_SKIP_DEPS:-0}" = 1 ]; then
   echo "$me: ROOMREC_SKIP_DEPS=1: not checking system packages"
+  npm_deps
   exit 0
 fi
 
@@ -96,6 +118,7 @@ missing=$(missing_packages "$@" | tr '\n' ' ')
 missing=${missing% }
 if [ -z "$missing" ]; then
   echo "$me: all $# packages are installed"
+  npm_deps
   exit 0
 fi
 
@@ -104,6 +127,7 @@ install_cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y
 if [ "$mode" = check ]; then
   echo "$me: install them as root with:" >&2
   echo "  $install_cmd" >&2
+  npm_deps || true
   exit 1
 fi
 
@@ -132,3 +156,4 @@ if [ -n "$still" ]; then
   exit 1
 fi
 echo "$me: installed: $missing"
+npm_deps

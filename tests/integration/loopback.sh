@@ -50,8 +50,10 @@ fi
 
 # The receiver gets SIGINT when the sender is done, which gst-launch -e
 # turns into EOS: files are finished as on a clean stop.  timeout (exec'd,
-# so that $rpid is its pid) passes our SIGINT on, and stops a stuck run.
-eval "exec timeout -s INT -k 20 60 gst-launch-1.0 -e $recv" >"$dir/recv.log" 2>&1 &
+# so that $rpid is its pid) passes our SIGINT on, once (--foreground: not
+# to its whole process group, which would be a second SIGINT that makes
+# gst-launch quit without EOS), and stops a stuck run.
+eval "exec timeout --foreground -s INT -k 20 60 gst-launch-1.0 -e $recv" >"$dir/recv.log" 2>&1 &
 rpid=$!
 i=0
 until grep -q 'Setting pipeline to PLAYING' "$dir/recv.log" 2>/dev/null; do
