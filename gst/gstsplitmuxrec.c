@@ -103,6 +103,8 @@ GST_DEBUG_CATEGORY_STATIC (splitmuxrec_debug);
 #define DEFAULT_NAMING RR_NAMING_PRESET_SORA
 #define DEFAULT_HA 0
 
+#define QUEUE_MAX_BYTES (32 * 1024 * 1024)
+
 /* A key frame we asked for and did not get is asked for again after this. */
 #define KEYFRAME_RETRY_INTERVAL (1 * GST_SECOND)
 /* mp4mux is an aggregator: give it enough latency for a whole GOP held
@@ -243,6 +245,8 @@ struct _GstSplitMuxRecInput
   GstClockTimeDiff last_request_rt;
   guint keyframe_requests;
   guint64 dropped;
+  guint64 repaired;             /* timestamps moved forward */
+  GstClockTime last_dts;
   gint width;
   gint height;
 };
@@ -852,10 +856,12 @@ add_branch_locked (GstSplitMuxRec * self, Input * in, Output * out,
 
   b->output = out;
   b->queue = gst_element_factory_make ("queue", NULL);
-  /* decouples threads in front of splitmuxsink (notes A2.7); sized in
-   * time only, a GOP of a low-bitrate stream can be long */
-  g_object_set (b->queue, "max-size-buffers", 0, "max-size-bytes", 0,
-      "max-size-time", (guint64) 5 * GST_SECOND, NULL);
+  /* decouples threads in front of splitmuxsink (notes A2.7).  Bounded in
+   * bytes only: while splitmuxsink waits for the other track, a burst of
+   * one track must not block its socket (a time limit would), and memory
+   * must stay bounded when the recorder falls behind. */
+  g_object_set (b->queue, "max-size-buffers", 0,
+      "max-size-bytes", QUEUE_MAX_BYTES, "max-size-time", (guint64) 0, NULL);
   gst_bin_add (GST_BIN (self), b->queue);
   in->branches = g_list_append (in->branches, b);
 
@@ -1236,6 +1242,24 @@ gst_split_mux_rec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     buf = gst_buffer_make_writable (buf);
     GST_BUFFER_DTS (buf) = GST_BUFFER_PTS (buf);
   }
+  /* Decode time never goes back within a segment: splitmuxsink fails the
+   * whole recording on it ("Queued GOP time is negative"), and a jitter
+   * buffer fed a burst of late packets can produce it. */
+  {
+    gboolean has_dts = GST_BUFFER_DTS_IS_VALID (buf);
+    GstClockTime dts = has_dts ? GST_BUFFER_DTS (buf) : GST_BUFFER_PTS (buf);
+
+    if (GST_CLOCK_TIME_IS_VALID (in->last_dts) && dts < in->last_dts) {
+      buf = gst_buffer_make_writable (buf);
+      if (has_dts)
+        GST_BUFFER_DTS (buf) = in->last_dts;
+      if (!has_dts || GST_BUFFER_PTS (buf) < in->last_dts)
+        GST_BUFFER_PTS (buf) = in->last_dts;
+      in->repaired++;
+      dts = in->last_dts;
+    }
+    in->last_dts = dts;
+  }
 
   rt = gst_segment_to_running_time (&in->segment, GST_FORMAT_TIME,
       GST_BUFFER_PTS (buf));
@@ -1470,6 +1494,7 @@ gst_split_mux_rec_sink_event (GstPad * pad, GstObject * parent,
     }
     case GST_EVENT_SEGMENT:
       gst_event_copy_segment (event, &in->segment);
+      in->last_dts = GST_CLOCK_TIME_NONE;
       if (in->segment.format != GST_FORMAT_TIME) {
         GST_ELEMENT_ERROR (self, STREAM, FORMAT,
             (_("Cannot record a stream without timestamps.")),
@@ -1526,6 +1551,7 @@ gst_split_mux_rec_sink_event (GstPad * pad, GstObject * parent,
       break;
     }
     case GST_EVENT_FLUSH_STOP:
+      in->last_dts = GST_CLOCK_TIME_NONE;
       in->waiting_keyframe = rr_codec_is_video (in->codec);
       in->last_rt = GST_CLOCK_STIME_NONE;
       break;
@@ -1629,6 +1655,7 @@ input_reset_stream_state (Input * in)
   in->last_keyframe_rt = 0;
   in->last_request_rt = GST_CLOCK_STIME_NONE;
   in->keyframe_requests = 0;
+  in->last_dts = GST_CLOCK_TIME_NONE;
 }
 
 static GstPad *
