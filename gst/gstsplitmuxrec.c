@@ -543,26 +543,16 @@ expand_name (GstSplitMuxRec * self, Output * out, const gchar * tmpl,
   return rr_naming_expand (tmpl, &v, error);
 }
 
+/* names that belong to the whole recording: split-archive-end, playlist */
 static gchar *
-split_end_stem (GstSplitMuxRec * self)
+recording_stem (GstSplitMuxRec * self, RrFileKind kind)
 {
   RrNamingVars v;
 
   fill_naming_vars (self, &v);
   v.file_start_us = self->recording_start_us;
-  return rr_naming_expand (rr_naming_preset_template (self->naming,
-          RR_FILE_SPLIT_END), &v, NULL);
-}
-
-static gchar *
-playlist_stem (GstSplitMuxRec * self)
-{
-  RrNamingVars v;
-
-  fill_naming_vars (self, &v);
-  v.file_start_us = self->recording_start_us;
-  return rr_naming_expand (rr_naming_preset_template (self->naming,
-          RR_FILE_PLAYLIST), &v, NULL);
+  return rr_naming_expand (rr_naming_preset_template (self->naming, kind),
+      &v, NULL);
 }
 
 /* splitmuxsink asks where the next file goes: called on its output thread
@@ -1835,7 +1825,7 @@ static void
 hls_update_playlist (GstSplitMuxRec * self, Output * out, FileRecord * f,
     const gchar * final_path, gboolean ended)
 {
-  gchar *stem = playlist_stem (self);
+  gchar *stem = recording_stem (self, RR_FILE_PLAYLIST);
   gchar *path, *text, *seg_name;
   GString *s;
   GError *err = NULL;
@@ -1998,8 +1988,9 @@ finish_output (GstSplitMuxRec * self, Output * out)
     if (out == NULL || out->track->files_done == 0
         || out->kind == OUTPUT_SINGLE)
       return;
-    stem = out->kind == OUTPUT_SPLIT ? split_end_stem (self) :
-        playlist_stem (self);
+    stem =
+        out->kind == OUTPUT_SPLIT ? recording_stem (self,
+        RR_FILE_SPLIT_END) : recording_stem (self, RR_FILE_PLAYLIST);
     if (stem == NULL)
       return;
     if (out->kind == OUTPUT_HLS)
