@@ -293,6 +293,7 @@ struct _GstSplitMuxRec
   Input *video_input;
   Input *audio_input;
   gboolean restart_pending;     /* a track (re)joined: new files needed */
+  gboolean drained;             /* the worker reached a JOB_DRAIN */
   GList *tracks;
 
   /* self->lock to change, files_lock to change or read */
@@ -327,6 +328,7 @@ typedef enum
   JOB_FINISH_FILE,
   JOB_FAILED_FILE,
   JOB_FORWARD_EOS,
+  JOB_DRAIN,                    /* wakes drain_worker () */
   JOB_QUIT,
 } JobType;
 
@@ -1704,6 +1706,13 @@ gst_split_mux_rec_request_new_pad (GstElement * element,
 static void
 input_free (Input * in)
 {
+  GstPad *peer = gst_pad_get_peer (in->srcpad);
+
+  if (peer) {
+    gst_pad_unlink (in->srcpad, peer);
+    gst_object_unref (peer);
+  }
+  g_list_free_full (in->branches, g_free);
   gst_event_replace (&in->pending_caps, NULL);
   gst_pad_set_active (in->srcpad, FALSE);
   gst_object_unref (in->srcpad);
@@ -1722,6 +1731,10 @@ gst_split_mux_rec_release_pad (GstElement * element, GstPad * pad)
   self->inputs = g_list_remove (self->inputs, in);
   if (self->reference == in)
     self->reference = NULL;
+  if (self->video_input == in)
+    self->video_input = NULL;
+  if (self->audio_input == in)
+    self->audio_input = NULL;
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 
@@ -2072,6 +2085,12 @@ worker_main (gpointer data)
             job->message);
         job->message = NULL;
         break;
+      case JOB_DRAIN:
+        g_mutex_lock (&self->lock);
+        self->drained = TRUE;
+        g_cond_broadcast (&self->cond);
+        g_mutex_unlock (&self->lock);
+        break;
       case JOB_QUIT:
         break;
     }
@@ -2331,6 +2350,24 @@ start_resources (GstSplitMuxRec * self)
   return TRUE;
 }
 
+/* Waits until every job queued so far is done (files moved, sidecars
+ * written): before the outputs they point to are freed.  Application
+ * thread only. */
+static void
+drain_worker (GstSplitMuxRec * self)
+{
+  if (self->worker == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  self->drained = FALSE;
+  g_mutex_unlock (&self->lock);
+  push_job (self, JOB_DRAIN, NULL, NULL, NULL);
+  g_mutex_lock (&self->lock);
+  while (!self->drained)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
 static void
 stop_worker (GstSplitMuxRec * self)
 {
@@ -2454,7 +2491,9 @@ gst_split_mux_rec_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_READY:
+      drain_worker (self);
       report_open_files (self);
+      drain_worker (self);
       reset_recording (self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:

@@ -775,6 +775,68 @@ GST_START_TEST (test_stream_notes_in_sidecar)
 
 GST_END_TEST;
 
+static void push_video_range (GstHarness * h, guint from, guint to);
+
+/* Stopped without EOS (a crash of the application's logic, a kill of the
+ * pipeline): the open file stays in the temp dir and is reported. */
+GST_START_TEST (test_stop_without_eos_reports_failed)
+{
+  GstHarness *h = vp8_harness ("track-wait=0");
+  GstMessage *msg;
+  gchar *location = NULL;
+
+  for (guint i = 0; i < 60; i++)
+    push_frame (h, gst_util_uint64_scale (i, GST_SECOND, 30), i % 15 == 0);
+  /* wait until the file is open */
+  for (;;) {
+    gboolean started;
+
+    msg = gst_bus_timed_pop_filtered (harness_bus, 10 * GST_SECOND,
+        GST_MESSAGE_ELEMENT);
+    fail_unless (msg != NULL, "no file was opened");
+    started = gst_structure_has_name (gst_message_get_structure (msg),
+        "splitmuxrec-archive-started");
+    gst_message_unref (msg);
+    if (started)
+      break;
+  }
+  gst_harness_teardown (h);
+
+  while ((msg = gst_bus_pop_filtered (harness_bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure (msg);
+    if (gst_structure_has_name (st, "splitmuxrec-archive-failed")) {
+      location = g_strdup (gst_structure_get_string (st, "tmp-location"));
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless (location != NULL, "no splitmuxrec-archive-failed message");
+  fail_unless (strstr (location, ".roomrec-tmp/h/archive-c.webm") != NULL,
+      "%s", location);
+  fail_unless (g_file_test (location, G_FILE_TEST_EXISTS));
+  g_free (location);
+}
+
+GST_END_TEST;
+
+/* A second recording with the same ids never overwrites the first */
+GST_START_TEST (test_second_recording_does_not_overwrite)
+{
+  GstHarness *h = vp8_harness ("track-wait=0");
+  gchar *path;
+
+  push_video_range (h, 0, 30);
+  finish (h);
+  h = vp8_harness ("track-wait=0");
+  push_video_range (h, 0, 45);
+  finish (h);
+  /* the second recording never overwrites the first */
+  path = g_build_filename (tmpdir, "h", "archive-c-dup1.webm", NULL);
+  fail_unless (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_free (path);
+}
+
+GST_END_TEST;
+
 /* an audio harness on a second pad of the same element, fed by opusenc */
 static GstHarness *
 opus_harness_on (GstHarness * video)
@@ -927,6 +989,8 @@ splitmuxrec_suite (void)
   tcase_add_test (th, test_bad_timestamps_survive);
   tcase_add_test (th, test_stream_notes_in_sidecar);
   tcase_add_test (th, test_late_audio_joins_new_file);
+  tcase_add_test (th, test_stop_without_eos_reports_failed);
+  tcase_add_test (th, test_second_recording_does_not_overwrite);
   tcase_add_test (th, test_video_removed_and_readded);
   return s;
 }
