@@ -25,8 +25,9 @@
  * A pause of the reference stream longer than #GstSplitMuxRec:max-pause
  * starts a new file. Files are written under #GstSplitMuxRec:tmp-dir and
  * moved into #GstSplitMuxRec:archive-dir when complete, next to a JSON
- * sidecar with Sora's fields. MP4 is fragmented (one fragment per second),
- * so a killed recorder leaves a file that plays up to the last second. HLS writes MPEG-TS segments and a playlist carrying
+ * sidecar with Sora's fields. MP4 is written fragmented (one fragment per
+ * second), so a killed recorder leaves a file that plays up to the last
+ * second; a clean stop rewrites it as a normal MP4. HLS writes MPEG-TS segments and a playlist carrying
  * `#EXT-X-PROGRAM-DATE-TIME`.
  *
  * The element asks upstream for key frames (upstream force-key-unit
@@ -81,6 +82,7 @@
 #include "gstsplitmuxrec.h"
 #include "codecs.h"
 #include "ids.h"
+#include "mp4defrag.h"
 #include "mp4fix.h"
 #include "naming.h"
 #include "sidecar.h"
@@ -652,10 +654,10 @@ make_muxer (GstSplitMuxRec * self)
   switch (self->format) {
     case RR_FORMAT_MP4:
       /* fragmented (moov, then moof+mdat every second): a killed recorder
-       * leaves a file that plays up to the last fragment.  1.22's
-       * first-moov-then-finalise mode would leave a normal MP4 after a
-       * clean stop, but after a kill only its first fragment is readable
-       * (tests/integration/kill9.sh), so it is not used. */
+       * leaves a file that plays up to the last fragment; finish_file ()
+       * rewrites it as a normal MP4 after a clean stop.  1.22's
+       * first-moov-then-finalise mode would do that itself, but after a
+       * kill only its first fragment is readable. */
       g_object_set (mux, "fragment-duration", 1000, NULL);
       g_object_set (mux, "latency", self->pli_interval + MP4MUX_EXTRA_LATENCY,
           NULL);
@@ -1902,6 +1904,14 @@ finish_file (GstSplitMuxRec * self, FileRecord * f)
   gboolean fixed;
   guint files_done;
 
+  /* a clean stop: the crash-safe fragmented file becomes a normal MP4
+   * (one moov, one mdat); if that fails it stays fragmented, still valid */
+  if (self->format == RR_FORMAT_MP4
+      && !rr_mp4_defragment (f->tmp_path, f->tmp_path, &err)) {
+    GST_WARNING_OBJECT (self, "%s stays fragmented: %s", f->tmp_path,
+        err->message);
+    g_clear_error (&err);
+  }
   if (self->format == RR_FORMAT_MP4 && out->audio_codec == RR_CODEC_OPUS
       && !rr_mp4_fix_opus_dops (f->tmp_path, &fixed, &err)) {
     GST_WARNING_OBJECT (self, "%s", err->message);
