@@ -402,9 +402,11 @@ gst_rtp_archive_sink_class_init (GstRtpArchiveSinkClass * klass)
     for (i = 0; i < n_specs && n_forwarded < MAX_FORWARDED; i++) {
       GParamSpec *copy;
 
-      /* only splitmuxrec's own, not GstBin's, and none of ours */
+      /* only splitmuxrec's own, not GstBin's, and none of ours;
+       * input-queues is ours to decide (every pad has its own thread) */
       if (specs[i]->owner_type != G_OBJECT_CLASS_TYPE (rec_class)
-          || g_object_class_find_property (gobject_class, specs[i]->name))
+          || g_object_class_find_property (gobject_class, specs[i]->name)
+          || g_str_equal (specs[i]->name, "input-queues"))
         continue;
       copy = copy_param_spec (specs[i]);
       if (copy == NULL) {
@@ -447,6 +449,9 @@ gst_rtp_archive_sink_init (GstRtpArchiveSink * self)
     /* one reference for us, one for the bin */
     gst_object_ref_sink (self->recorder);
     gst_bin_add (GST_BIN (self), self->recorder);
+    /* each pad has its own streaming thread (jitter buffer, or a queue
+     * without one): splitmuxrec needs no extra queue per track */
+    g_object_set (self->recorder, "input-queues", FALSE, NULL);
   } else {
     GST_WARNING_OBJECT (self, "splitmuxrec element not found");
   }

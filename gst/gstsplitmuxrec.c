@@ -140,6 +140,7 @@ enum
   PROP_METADATA,
   PROP_RECORDING_START_TIME,
   PROP_HA,
+  PROP_INPUT_QUEUES,
 };
 
 typedef enum
@@ -168,11 +169,12 @@ typedef struct
   gdouble max_segment_seconds;
 } Track;
 
-/* tee ! queue ! splitmuxsink of one input into one output */
+/* tee ! [queue] ! splitmuxsink of one input into one output */
 typedef struct
 {
   Output *output;
-  GstElement *queue;
+  GstElement *queue;            /* NULL without input-queues */
+  GstPad *target;               /* what the tee pad links to */
   GstPad *tee_pad;              /* NULL until the input switches to it */
 } Branch;
 
@@ -282,6 +284,7 @@ struct _GstSplitMuxRec
   gchar *metadata;
   gint64 recording_start_us;
   guint ha;
+  gboolean input_queues;
 
   /* self->lock: inputs and start of recording */
   GMutex lock;
@@ -846,19 +849,10 @@ add_branch_locked (GstSplitMuxRec * self, Input * in, Output * out,
     gboolean link_now, GError ** error)
 {
   Branch *b = g_new0 (Branch, 1);
-  GstPad *mux_pad, *qsrc;
+  GstPad *mux_pad;
 
   b->output = out;
-  b->queue = gst_element_factory_make ("queue", NULL);
-  /* decouples threads in front of splitmuxsink (notes A2.7).  Bounded in
-   * bytes only: while splitmuxsink waits for the other track, a burst of
-   * one track must not block its socket (a time limit would), and memory
-   * must stay bounded when the recorder falls behind. */
-  g_object_set (b->queue, "max-size-buffers", 0,
-      "max-size-bytes", QUEUE_MAX_BYTES, "max-size-time", (guint64) 0, NULL);
-  gst_bin_add (GST_BIN (self), b->queue);
   in->branches = g_list_append (in->branches, b);
-
   mux_pad = gst_element_request_pad_simple (out->sink,
       rr_codec_is_video (in->codec) ? "video" : "audio_%u");
   if (mux_pad == NULL) {
@@ -866,26 +860,59 @@ add_branch_locked (GstSplitMuxRec * self, Input * in, Output * out,
         "the muxer refused a %s track", rr_codec_name (in->codec));
     return FALSE;
   }
-  qsrc = gst_element_get_static_pad (b->queue, "src");
-  if (gst_pad_link (qsrc, mux_pad) != GST_PAD_LINK_OK) {
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
-        "%s cannot be linked to %s", rr_codec_name (in->codec),
-        rr_format_muxer_factory (self->format));
+
+  /* A queue decouples the threads in front of splitmuxsink, which blocks
+   * an input until the others reach the GOP's end (notes A2.7): needed
+   * when one thread feeds several inputs, and for dual output (one thread
+   * into two splitmuxsinks).  Inputs that each have their own thread
+   * (rtparchivesink's jitter buffers) into one output can do without it,
+   * one thread hand-off per track less. */
+  if (self->input_queues || g_list_length (self->outputs) > 1) {
+    GstPad *qsrc;
+
+    b->queue = gst_element_factory_make ("queue", NULL);
+    /* Bounded in bytes only: while splitmuxsink waits for the other
+     * track, a burst of one track must not block its socket (a time limit
+     * would), and memory must stay bounded when the recorder falls
+     * behind. */
+    g_object_set (b->queue, "max-size-buffers", 0,
+        "max-size-bytes", QUEUE_MAX_BYTES, "max-size-time", (guint64) 0, NULL);
+    gst_bin_add (GST_BIN (self), b->queue);
+    qsrc = gst_element_get_static_pad (b->queue, "src");
+    if (gst_pad_link (qsrc, mux_pad) != GST_PAD_LINK_OK) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+          "%s cannot be linked to %s", rr_codec_name (in->codec),
+          rr_format_muxer_factory (self->format));
+      gst_object_unref (qsrc);
+      gst_object_unref (mux_pad);
+      return FALSE;
+    }
     gst_object_unref (qsrc);
     gst_object_unref (mux_pad);
-    return FALSE;
+    gst_element_sync_state_with_parent (b->queue);
+    b->target = gst_element_get_static_pad (b->queue, "sink");
+  } else {
+    b->target = mux_pad;
   }
-  gst_object_unref (qsrc);
-  gst_object_unref (mux_pad);
-  gst_element_sync_state_with_parent (b->queue);
 
   if (link_now) {
-    GstPad *qsink = gst_element_get_static_pad (b->queue, "sink");
     b->tee_pad = gst_element_request_pad_simple (in->tee, "src_%u");
-    gst_pad_link (b->tee_pad, qsink);
-    gst_object_unref (qsink);
+    if (gst_pad_link (b->tee_pad, b->target) != GST_PAD_LINK_OK) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+          "%s cannot be linked to %s", rr_codec_name (in->codec),
+          rr_format_muxer_factory (self->format));
+      return FALSE;
+    }
   }
   return TRUE;
+}
+
+static void
+branch_free (Branch * b)
+{
+  gst_clear_object (&b->target);
+  gst_clear_object (&b->tee_pad);
+  g_free (b);
 }
 
 /* On the input's own streaming thread: leave the retired outputs, enter
@@ -898,25 +925,22 @@ switch_branches_locked (GstSplitMuxRec * self, Input * in)
 
   for (l = in->branches; l; l = next) {
     Branch *b = l->data;
-    GstPad *qsink = gst_element_get_static_pad (b->queue, "sink");
 
     next = l->next;
     if (b->output->retired) {
       if (b->tee_pad) {
-        gst_pad_unlink (b->tee_pad, qsink);
+        gst_pad_unlink (b->tee_pad, b->target);
         gst_element_release_request_pad (in->tee, b->tee_pad);
-        gst_object_unref (b->tee_pad);
       }
-      eos_pads = g_list_prepend (eos_pads, qsink);
+      eos_pads = g_list_prepend (eos_pads, gst_object_ref (b->target));
       in->branches = g_list_delete_link (in->branches, l);
-      g_free (b);
+      branch_free (b);
       continue;
     }
     if (b->tee_pad == NULL) {
       b->tee_pad = gst_element_request_pad_simple (in->tee, "src_%u");
-      gst_pad_link (b->tee_pad, qsink);
+      gst_pad_link (b->tee_pad, b->target);
     }
-    gst_object_unref (qsink);
   }
   in->switch_pending = FALSE;
   in->linked = TRUE;
@@ -1085,7 +1109,7 @@ restart_locked (GstSplitMuxRec * self, GstClockTimeDiff rt)
       g_list_free (in->elements);
       in->elements = NULL;
       in->tee = NULL;
-      g_list_free_full (in->branches, g_free);
+      g_list_free_full (in->branches, (GDestroyNotify) branch_free);
       in->branches = NULL;
       in->readded = FALSE;
       in->eos = FALSE;
@@ -1714,7 +1738,7 @@ input_free (Input * in)
     gst_pad_unlink (in->srcpad, peer);
     gst_object_unref (peer);
   }
-  g_list_free_full (in->branches, g_free);
+  g_list_free_full (in->branches, (GDestroyNotify) branch_free);
   gst_event_replace (&in->pending_caps, NULL);
   gst_pad_set_active (in->srcpad, FALSE);
   gst_object_unref (in->srcpad);
@@ -2440,7 +2464,7 @@ reset_recording (GstSplitMuxRec * self)
     g_list_free (in->elements);
     in->elements = NULL;
     in->tee = NULL;
-    g_list_free_full (in->branches, g_free);
+    g_list_free_full (in->branches, (GDestroyNotify) branch_free);
     in->branches = NULL;
     in->linked = FALSE;
     in->late = FALSE;
@@ -2612,6 +2636,9 @@ gst_split_mux_rec_set_property (GObject * object, guint prop_id,
     case PROP_HA:
       self->ha = g_value_get_uint (value);
       break;
+    case PROP_INPUT_QUEUES:
+      self->input_queues = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2698,6 +2725,9 @@ gst_split_mux_rec_get_property (GObject * object, guint prop_id,
       break;
     case PROP_HA:
       g_value_set_uint (value, self->ha);
+      break;
+    case PROP_INPUT_QUEUES:
+      g_value_set_boolean (value, self->input_queues);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2849,6 +2879,13 @@ gst_split_mux_rec_class_init (GstSplitMuxRecClass * klass)
           "the ha<n>_ prefix of the trtc naming)", 0, 3, DEFAULT_HA,
           PARAM_FLAGS));
 
+  g_object_class_install_property (gobject_class, PROP_INPUT_QUEUES,
+      g_param_spec_boolean ("input-queues", "Input queues",
+          "A queue (a thread) per input in front of the muxer. Switch off "
+          "only when every input has its own streaming thread (one thread "
+          "feeding two inputs would block); dual output always has them",
+          TRUE, PARAM_FLAGS));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
       "Split-muxing archive recorder", "Generic/Bin/Muxer/Sink",
@@ -2885,6 +2922,7 @@ gst_split_mux_rec_init (GstSplitMuxRec * self)
   self->track_wait = DEFAULT_TRACK_WAIT;
   self->naming = DEFAULT_NAMING;
   self->ha = DEFAULT_HA;
+  self->input_queues = TRUE;
   g_mutex_init (&self->lock);
   g_mutex_init (&self->files_lock);
   g_cond_init (&self->cond);

@@ -1310,7 +1310,16 @@ build_moov (Defrag * d)
   for (i = 0; i < d->tracks->len; i++) {
     Track *t = &g_array_index (d->tracks, Track, i);
     guint64 start = t->has_edts ? 0 : t->first_dts;
+    guint n = t->samples->len;
 
+    /* A muxer that stops writes the last sample with duration 0; a player
+     * then cuts that frame at the track's end: give it its predecessor's. */
+    if (n >= 2 && g_array_index (t->samples, Sample, n - 1).duration == 0) {
+      guint32 prev = g_array_index (t->samples, Sample, n - 2).duration;
+      g_array_index (t->samples, Sample, n - 1).duration = prev;
+      if (t->duration <= G_MAXUINT64 - prev)
+        t->duration += prev;
+    }
     if (t->samples->len == 0 || start > G_MAXUINT64 - t->duration)
       start = 0;
     t->tkhd_duration = scale_u64 (start + t->duration, d->movie_timescale,
