@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define VIDEO_CAPS "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
 
@@ -61,9 +62,21 @@ run (const gchar * const *argv, gchar ** out, gchar ** err)
 {
   GError *error = NULL;
   gint status = -1;
+  gchar **envp = g_get_environ ();
+  gchar *registry = g_strdup_printf ("%s/rr-mp4defrag-registry-%d.bin",
+      g_get_tmp_dir (), (int) getpid ());
+  gboolean spawned;
 
-  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
-          NULL, out, err, &status, &error)) {
+  /* the tools need none of our plugins: under ASan the plugin of the
+   * sanitized build cannot load into an unsanitized gst-launch */
+  envp = g_environ_unsetenv (envp, "GST_PLUGIN_PATH_1_0");
+  envp = g_environ_unsetenv (envp, "GST_PLUGIN_PATH");
+  envp = g_environ_setenv (envp, "GST_REGISTRY_1_0", registry, TRUE);
+  spawned = g_spawn_sync (NULL, (gchar **) argv, envp, G_SPAWN_SEARCH_PATH,
+      NULL, NULL, out, err, &status, &error);
+  g_strfreev (envp);
+  g_free (registry);
+  if (!spawned) {
     g_test_message ("cannot run %s: %s", argv[0], error->message);
     g_clear_error (&error);
     return -1;
