@@ -1,5 +1,5 @@
 #!/bin/sh
-# Check (or fix) the GStreamer coding style of every gst/**/*.c and
+# Check (or fix) the GStreamer coding style of every gst/**/*.c, tests/**/*.c and
 # tools/*.c with GNU indent and the flags of GStreamer's gst-indent.
 # indent is not idempotent in one pass, so every file goes through it twice
 # (`indent FLAGS in.c -o tmp1`, `indent FLAGS tmp1 -o tmp2`) and tmp2 is
@@ -58,7 +58,8 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT PIPE TERM
 
 files=$( { find gst -type f -name '*.c' 2>/dev/null;
-  find tools -maxdepth 1 -type f -name '*.c' 2>/dev/null; } | LC_ALL=C sort)
+  find tools -maxdepth 1 -type f -name '*.c' 2>/dev/null;
+  find tests -type f -name '*.c' 2>/dev/null; } | LC_ALL=C sort)
 if [ -z "$files" ]; then
   echo "$me: no gst/**/*.c or tools/*.c files"
   record "PASS check-indent"

@@ -201,8 +201,7 @@ GST_START_TEST (test_h264_mp4)
   fail_unless_equals_string (json_object_get_string_member (o,
           "video_codec_type"), "H264");
   fail_unless_equals_int (json_object_get_int_member (o, "video_width"), 640);
-  fail_unless_equals_int (json_object_get_int_member (o, "video_height"),
-      360);
+  fail_unless_equals_int (json_object_get_int_member (o, "video_height"), 360);
   fail_unless (!json_object_get_boolean_member (o, "audio"));
   json_object_unref (o);
   rr_test_run_clear (&run);
@@ -275,10 +274,8 @@ check_refused (const gchar * encoder, const gchar * format,
       "splitmuxrec archive-dir=%s recording-id=r connection-id=c format=%s",
       encoder, tmpdir, format);
   rr_test_run_pipeline (desc, &run);
-  fail_unless (run.error != NULL, "%s in %s was accepted", codec_word,
-      format);
-  fail_unless (strstr (run.error, codec_word) != NULL, "error: %s",
-      run.error);
+  fail_unless (run.error != NULL, "%s in %s was accepted", codec_word, format);
+  fail_unless (strstr (run.error, codec_word) != NULL, "error: %s", run.error);
   fail_unless (strstr (run.error, format) != NULL, "error: %s", run.error);
   rr_test_run_clear (&run);
   g_free (desc);

@@ -77,8 +77,7 @@ rr_test_run_pipeline (const gchar * description, RrTestRun * run)
     while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
       const GstStructure *s = gst_message_get_structure (msg);
       if (s) {
-        g_ptr_array_add (run->messages, g_strdup (gst_structure_get_name
-                (s)));
+        g_ptr_array_add (run->messages, g_strdup (gst_structure_get_name (s)));
         g_ptr_array_add (run->structures, gst_structure_copy (s));
       }
       gst_message_unref (msg);
@@ -268,8 +267,7 @@ rr_test_load_json (const gchar * dir, const gchar * relpath)
   JsonObject *o = NULL;
 
   if (json_parser_load_from_file (parser, path, &err))
-    o = json_object_ref (json_node_get_object (json_parser_get_root
-            (parser)));
+    o = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
   else
     g_printerr ("cannot load %s: %s\n", path, err->message);
   g_clear_error (&err);

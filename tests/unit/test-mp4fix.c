@@ -23,15 +23,11 @@ test_buffer_fix (void)
 
   memset (buf, 0xaa, sizeof (buf));
   memcpy (buf + 20, broken_dops, sizeof (broken_dops));
-  g_assert_cmpuint (rr_mp4_fix_opus_dops_in_buffer (buf, sizeof (buf)), ==,
-      1);
-  g_assert_cmpmem (buf + 20, sizeof (good_dops), good_dops,
-      sizeof (good_dops));
+  g_assert_cmpuint (rr_mp4_fix_opus_dops_in_buffer (buf, sizeof (buf)), ==, 1);
+  g_assert_cmpmem (buf + 20, sizeof (good_dops), good_dops, sizeof (good_dops));
   /* idempotent: a correct box is never touched */
-  g_assert_cmpuint (rr_mp4_fix_opus_dops_in_buffer (buf, sizeof (buf)), ==,
-      0);
-  g_assert_cmpmem (buf + 20, sizeof (good_dops), good_dops,
-      sizeof (good_dops));
+  g_assert_cmpuint (rr_mp4_fix_opus_dops_in_buffer (buf, sizeof (buf)), ==, 0);
+  g_assert_cmpmem (buf + 20, sizeof (good_dops), good_dops, sizeof (good_dops));
 }
 
 static void
@@ -40,8 +36,7 @@ test_truncated_box_ignored (void)
   guint8 buf[sizeof (broken_dops) - 2];
 
   memcpy (buf, broken_dops, sizeof (buf));
-  g_assert_cmpuint (rr_mp4_fix_opus_dops_in_buffer (buf, sizeof (buf)), ==,
-      0);
+  g_assert_cmpuint (rr_mp4_fix_opus_dops_in_buffer (buf, sizeof (buf)), ==, 0);
 }
 
 static void

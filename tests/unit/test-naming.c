@@ -115,7 +115,7 @@ test_trtc_numeric_room_and_ha (void)
 static void
 test_trtc_base64 (void)
 {
-  gchar *s = rr_naming_trtc_base64 ("\xff\xff\xfe");   /* "///+" in base64 */
+  gchar *s = rr_naming_trtc_base64 ("\xff\xff\xfe");    /* "///+" in base64 */
   g_assert_cmpstr (s, ==, "---+");
   g_free (s);
   s = rr_naming_trtc_base64 ("1686119");

@@ -91,8 +91,7 @@ test_archive_fields (void)
   g_assert_cmpint (json_object_get_int_member (o, "start_time"), ==,
       1615524137);
   g_assert_cmpint (json_object_get_int_member (o, "start_time_offset"), ==, 7);
-  g_assert_cmpint (json_object_get_int_member (o, "stop_time_offset"), ==,
-      24);
+  g_assert_cmpint (json_object_get_int_member (o, "stop_time_offset"), ==, 24);
   g_assert_cmpint (json_object_get_int_member (o, "start_time_offset_ms"),
       ==, 7455);
   g_assert_cmpstr (json_object_get_string_member (o, "start_timestamp"), ==,
@@ -102,8 +101,7 @@ test_archive_fields (void)
   g_assert_cmpint (json_object_get_int_member (o, "video_width"), ==, 640);
   g_assert_cmpint (json_object_get_int_member (o, "video_height"), ==, 480);
   /* 1.25 MB over 10 s = 1000 kbit/s */
-  g_assert_cmpint (json_object_get_int_member (o, "video_bit_rate"), ==,
-      1000);
+  g_assert_cmpint (json_object_get_int_member (o, "video_bit_rate"), ==, 1000);
   g_assert_cmpstr (json_object_get_string_member (o, "format"), ==, "webm");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member
           (o, "event_metadata"), "spam"), ==, "egg");
