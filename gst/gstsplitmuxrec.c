@@ -1915,6 +1915,20 @@ hls_update_playlist (GstSplitMuxRec * self, Output * out, FileRecord * f,
   g_free (stem);
 }
 
+/* A sidecar that cannot be written is worth a warning, not the recording */
+static void
+write_sidecar (GstSplitMuxRec * self, const gchar * path, const gchar * json)
+{
+  GError *err = NULL;
+
+  if (!rr_file_write_atomic (path, json, &err)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        (_("Cannot write the recording's metadata file: %s"), err->message),
+        (NULL));
+    g_clear_error (&err);
+  }
+}
+
 static void
 finish_file (GstSplitMuxRec * self, FileRecord * f)
 {
@@ -2000,12 +2014,7 @@ finish_file (GstSplitMuxRec * self, FileRecord * f)
     json_node_unref (info.events);
   json = rr_json_to_string (node, TRUE);
   json_node_unref (node);
-  if (!rr_file_write_atomic (sidecar_path, json, &err)) {
-    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-        (_("Cannot write the recording's metadata file: %s"), err->message),
-        (NULL));
-    g_clear_error (&err);
-  }
+  write_sidecar (self, sidecar_path, json);
 
   post_file_message (self, file_message_fields (self,
           out->kind == OUTPUT_SPLIT ? "splitmuxrec-split-archive-available" :
@@ -2026,69 +2035,59 @@ done:
 static void
 finish_output (GstSplitMuxRec * self, Output * out)
 {
-  {
-    RrArchiveInfo info;
-    gchar *stem, *path, *rel, *json;
-    JsonNode *node;
-    GError *err = NULL;
+  RrArchiveInfo info;
+  RrSidecarKind kind;
+  gchar *stem, *json_path, *json_rel, *media_path = NULL, *media_rel = NULL;
+  gchar *json;
+  JsonNode *node;
 
-    if (out == NULL || out->track->files_done == 0
-        || out->kind == OUTPUT_SINGLE)
-      return;
-    stem =
-        out->kind == OUTPUT_SPLIT ? recording_stem (self,
-        RR_FILE_SPLIT_END) : recording_stem (self, RR_FILE_PLAYLIST);
-    if (stem == NULL)
-      return;
-    if (out->kind == OUTPUT_HLS)
-      hls_update_playlist (self, out, NULL, NULL, TRUE);
+  if (out == NULL || out->track->files_done == 0 || out->kind == OUTPUT_SINGLE)
+    return;
+  stem = recording_stem (self, out->kind == OUTPUT_SPLIT ?
+      RR_FILE_SPLIT_END : RR_FILE_PLAYLIST);
+  if (stem == NULL)
+    return;
 
-    fill_archive_info (self, out, &info);
-    info.start_us = out->track->first_start_us;
-    info.stop_us = out->track->last_stop_us;
-    info.video_width = self->max_width;
-    info.video_height = self->max_height;
-    info.split_index = out->track->last_index;
-    path = g_strdup_printf ("%s/%s.json", self->archive_dir, stem);
-    rel = g_strdup_printf ("%s.json", stem);
-    if (out->kind == OUTPUT_SPLIT) {
-      info.file_path = path;
-      info.filename = rel;
-      node = rr_sidecar_build (&info, RR_SIDECAR_SPLIT_END);
-    } else {
-      gchar *m3u8 = g_strdup_printf ("%s/%s.m3u8", self->archive_dir, stem);
-      gchar *m3u8_rel = g_strdup_printf ("%s.m3u8", stem);
-      info.file_path = m3u8;
-      info.filename = m3u8_rel;
-      info.metadata_file_path = path;
-      info.metadata_filename = rel;
-      node = rr_sidecar_build (&info, RR_SIDECAR_ARCHIVE);
-      g_free (m3u8_rel);
-      g_free (path);
-      path = m3u8;
-    }
-    json = rr_json_to_string (node, TRUE);
-    json_node_unref (node);
-    {
-      gchar *json_path = g_strdup_printf ("%s/%s.json", self->archive_dir,
-          stem);
-      if (!rr_file_write_atomic (json_path, json, &err)) {
-        GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-            (_("Cannot write the recording's metadata file: %s"),
-                err->message), (NULL));
-        g_clear_error (&err);
-      }
-      post_file_message (self, file_message_fields (self,
-              out->kind == OUTPUT_SPLIT ? "splitmuxrec-split-archive-end" :
-              "splitmuxrec-archive-available", path, json_path, json, 0,
-              out->track->last_index));
-      g_free (json_path);
-    }
-    g_free (json);
-    g_free (rel);
-    g_free (path);
-    g_free (stem);
+  json_path = g_strdup_printf ("%s/%s.json", self->archive_dir, stem);
+  json_rel = g_strdup_printf ("%s.json", stem);
+  fill_archive_info (self, out, &info);
+  info.start_us = out->track->first_start_us;
+  info.stop_us = out->track->last_stop_us;
+  info.video_width = self->max_width;
+  info.video_height = self->max_height;
+  info.split_index = out->track->last_index;
+  if (out->kind == OUTPUT_SPLIT) {
+    /* split-archive-end-*.json describes itself */
+    kind = RR_SIDECAR_SPLIT_END;
+    info.file_path = json_path;
+    info.filename = json_rel;
+  } else {
+    /* the playlist's sidecar */
+    hls_update_playlist (self, out, NULL, NULL, TRUE);
+    kind = RR_SIDECAR_ARCHIVE;
+    media_path = g_strdup_printf ("%s/%s.m3u8", self->archive_dir, stem);
+    media_rel = g_strdup_printf ("%s.m3u8", stem);
+    info.file_path = media_path;
+    info.filename = media_rel;
+    info.metadata_file_path = json_path;
+    info.metadata_filename = json_rel;
   }
+  node = rr_sidecar_build (&info, kind);
+  json = rr_json_to_string (node, TRUE);
+  json_node_unref (node);
+  write_sidecar (self, json_path, json);
+  post_file_message (self, file_message_fields (self,
+          out->kind == OUTPUT_SPLIT ? "splitmuxrec-split-archive-end" :
+          "splitmuxrec-archive-available",
+          media_path ? media_path : json_path, json_path, json, 0,
+          out->track->last_index));
+
+  g_free (json);
+  g_free (media_path);
+  g_free (media_rel);
+  g_free (json_rel);
+  g_free (json_path);
+  g_free (stem);
 }
 
 static gpointer
