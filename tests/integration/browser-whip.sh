@@ -1,0 +1,90 @@
+#!/bin/sh
+# A real browser publishes to `roomrec run` over WHIP: headless Chromium
+# with its fake camera and microphone opens pipelines/whip-publish.html
+# (the page of the README's "Record a browser"), which publishes for 6 s
+# from another origin (CORS preflight, Bearer token) and sends DELETE.
+# The archive must hold the browser's VP8 and Opus, start with a key frame
+# and decode; the page's own view (resolution sent, bandwidth estimate)
+# is printed.
+#
+# Needs Debian's chromium (tools/install-deps.sh); skipped (77) without.
+# KEEP=1 keeps the temp dir.
+set -eu
+src=${ROOMREC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+chromium=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] || chromium=$(command -v chromium 2>/dev/null || true)
+if [ -z "$chromium" ]; then
+  echo "SKIP: no chromium (tools/install-deps.sh installs Debian's)"
+  exit 77
+fi
+
+WORK=$(mktemp -d)
+. "$(dirname "$0")/room-lib.sh"
+spid= cpid=
+cleanup () {
+  for pid in $cpid $spid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  room_cleanup
+  [ -n "${KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+port=$(free_tcp_port)
+cat >"$WORK/room.json" <<EOF
+{
+  "room_id": "browser",
+  "recording_id": "REC1",
+  "archive_dir": "$WORK/archive",
+  "format": "webm",
+  "inputs": [{"type": "whip", "listen": "127.0.0.1:$port",
+              "token": "browser-token-0123456789"}]
+}
+EOF
+room_start "$WORK/room.json"
+
+mkdir "$WORK/www"
+cp "$src/pipelines/whip-publish.html" "$WORK/www/"
+/usr/bin/python3 "$src/tests/browser/serve.py" "$WORK/www" "$WORK/result.json" \
+  "$WORK/port" 2>"$WORK/server.log" &
+spid=$!
+i=0
+until [ -s "$WORK/port" ]; do
+  i=$((i + 1))
+  [ $i -lt 100 ] || fail "the page server did not start"
+  sleep 0.1
+done
+page="http://127.0.0.1:$(cat "$WORK/port")/whip-publish.html?autostart=1&report=1&seconds=6&user_id=browser&token=browser-token-0123456789&url=$WHIP_URL"
+
+"$chromium" --headless --no-sandbox --disable-gpu --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync \
+  --user-data-dir="$WORK/profile" --use-fake-ui-for-media-stream \
+  --use-fake-device-for-media-stream --disable-dev-shm-usage \
+  "$page" >"$WORK/chromium.log" 2>&1 &
+cpid=$!
+
+i=0
+until [ -s "$WORK/result.json" ]; do
+  kill -0 "$cpid" 2>/dev/null || fail "chromium exited before the page reported"
+  i=$((i + 1))
+  [ $i -lt 400 ] || { cat "$WORK/server.log"; fail "no verdict from the page in 40 s"; }
+  sleep 0.1
+done
+echo "--- page log"
+cat "$WORK/server.log"
+status=$(json_get "$WORK/result.json" status)
+[ "$status" = pass ] || fail "the page: $(json_get "$WORK/result.json" message)"
+kill "$cpid" 2>/dev/null || true
+wait "$cpid" 2>/dev/null || true
+cpid=
+
+# the DELETE finalised the archive while the room goes on
+i=0
+until [ -n "$(find "$WORK/archive/REC1" -name 'archive-*.webm' 2>/dev/null)" ]; do
+  i=$((i + 1))
+  [ $i -lt 100 ] || fail "no archive 10 s after the browser's DELETE"
+  sleep 0.1
+done
+room_stop
+file=$(find "$WORK/archive/REC1" -name 'archive-*.webm')
+check_media "$file" vp8 opus 4
+[ "$(json_get "${file%.webm}.json" user_id)" = browser ] || fail "sidecar user_id"
+echo "PASS: Chromium $("$chromium" --version 2>/dev/null | sed -n '1s/ built on.*//p') published over WHIP"

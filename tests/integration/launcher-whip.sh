@@ -1,0 +1,159 @@
+#!/bin/sh
+# End to end over real WebRTC (ICE, DTLS, SRTP) in one machine:
+# rr-webrtc-peer publishes over WHIP to `roomrec run`, the archives are
+# decoded and checked.
+# usage: launcher-whip.sh CASE
+#   vp8-opus h264-opus vp9 av1 h265   one publisher of that codec (and Opus)
+#   two / five                        several publishers at once
+#   delete-mid-room                   one leaves (DELETE) while another stays:
+#                                     its archive is ready before the room ends
+#   restart                           a publisher goes and comes back: two
+#                                     archives of the same user
+#   split                             split files on time, thanks to PLI
+#                                     (the sender's own key frames are 10 s apart)
+#   gone                              a publisher vanishes without DELETE:
+#                                     its archive is finalised anyway
+set -eu
+case=$1
+WORK=$(mktemp -d)
+. "$(dirname "$0")/room-lib.sh"
+trap 'room_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+
+port=$(free_tcp_port)
+format=webm video_codecs= split=
+case $case in
+  h264-opus) format=mp4 ;;
+  h265) format=mp4 ;;
+  split) split='"split_duration": 2,' ;;
+esac
+
+cat >"$WORK/room.json" <<EOF
+{
+  "room_id": "room1",
+  "recording_id": "REC1",
+  "archive_dir": "$WORK/archive",
+  "format": "$format",
+  $split
+  "pli_interval": 20,
+  "media_timeout": 3,
+  "metadata": {"test": "$case"},
+  "inputs": [
+    {"type": "whip", "listen": "127.0.0.1:$port", "token": "secret-token-0123456789"}
+  ]
+}
+EOF
+
+room_start "$WORK/room.json"
+[ -n "$WHIP_URL" ] || fail "no WHIP endpoint in the log"
+
+# publish NAME ARGS...: one publisher in the background, its log in WORK
+publish () {
+  name=$1
+  shift
+  "$RR_WEBRTC_PEER" whip-publish --url "$WHIP_URL?user_id=$name" \
+    --token secret-token-0123456789 "$@" >"$WORK/pub-$name.log" 2>&1 &
+  echo $! >"$WORK/pub-$name.pid"
+}
+
+wait_publisher () {
+  rc=0
+  wait "$(cat "$WORK/pub-$1.pid")" || rc=$?
+  [ $rc = 0 ] || { cat "$WORK/pub-$1.log"; fail "publisher $1 exited with $rc"; }
+}
+
+archives () {
+  find "$WORK/archive/REC1" -maxdepth 1 -name 'archive-*.*' ! -name '*.json' | sort
+}
+
+report=$WORK/archive/REC1/report-REC1.json
+
+case $case in
+  vp8-opus | h264-opus | vp9 | av1 | h265)
+    v=${case%-opus}
+    a=none
+    [ "$case" = "$v" ] || a=opus
+    publish p1 --video "$v" --audio "$a" --duration 4
+    wait_publisher p1
+    room_stop
+    set -- $(archives)
+    [ $# = 1 ] || fail "expected 1 archive, got $#: $*"
+    case $v in h264) vc=h264 ;; h265) vc=hevc ;; *) vc=$v ;; esac
+    [ $a = opus ] && ac=opus || ac=none
+    check_media "$1" "$vc" "$ac" 2.5
+    [ "$(json_get "$report" archives.0.user_id)" = p1 ] || fail "report: user_id"
+    ;;
+  two | five)
+    n=2
+    [ $case = five ] && n=5
+    for i in $(seq $n); do
+      publish "p$i" --video vp8 --audio opus --duration 4 --width 320 --height 240
+    done
+    for i in $(seq $n); do wait_publisher "p$i"; done
+    room_stop
+    set -- $(archives)
+    [ $# = $n ] || fail "expected $n archives, got $#"
+    for f; do check_media "$f" vp8 opus 3; done
+    got=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["archives"]))' "$report")
+    [ "$got" = $n ] || fail "the report lists $got archives, expected $n"
+    ;;
+  delete-mid-room)
+    publish stays --video vp8 --audio opus --duration 8
+    publish leaves --video vp8 --audio opus --duration 3
+    wait_publisher leaves
+    # the leaver's archive is finished while the room goes on
+    i=0
+    until [ -n "$(archives)" ]; do
+      i=$((i + 1))
+      [ $i -lt 50 ] || fail "no archive 5 s after the DELETE"
+      sleep 0.1
+    done
+    kill -0 "$(cat "$WORK/pub-stays.pid")" || fail "the other publisher stopped"
+    wait_publisher stays
+    room_stop
+    set -- $(archives)
+    [ $# = 2 ] || fail "expected 2 archives, got $#"
+    for f; do check_media "$f" vp8 opus 2; done
+    ;;
+  restart)
+    publish p1 --video vp8 --audio opus --duration 3
+    wait_publisher p1
+    publish p1 --video vp8 --audio opus --duration 3
+    wait_publisher p1
+    room_stop
+    set -- $(archives)
+    [ $# = 2 ] || fail "expected 2 archives for a publisher that came back, got $#"
+    for f; do check_media "$f" vp8 opus 2; done
+    ;;
+  split)
+    publish p1 --video vp8 --audio opus --duration 7 --gop 300
+    wait_publisher p1
+    room_stop
+    n=$(find "$WORK/archive/REC1" -name 'split-archive-*_*.webm' | wc -l)
+    [ "$n" -ge 3 ] || fail "expected at least 3 split files of 2 s in 7 s, got $n"
+    for f in $(find "$WORK/archive/REC1" -name 'split-archive-*_*.webm' | sort); do
+      check_media "$f" vp8 opus 0.5
+    done
+    grep -q 'keyframe-requests: [1-9]' "$WORK/pub-p1.log" ||
+      fail "the sender got no key-frame request"
+    ;;
+  gone)
+    publish p1 --video vp8 --audio opus --duration 3 --no-delete
+    wait_publisher p1
+    # no DELETE, no ICE failure: the launcher notices the silence
+    i=0
+    until [ -n "$(archives)" ]; do
+      i=$((i + 1))
+      [ $i -lt 300 ] || fail "the silent participant's archive was not finalised"
+      sleep 0.1
+    done
+    room_stop
+    set -- $(archives)
+    check_media "$1" vp8 opus 2
+    ;;
+  *)
+    echo "unknown case $case"
+    exit 2
+    ;;
+esac
+[ -s "$report" ] || fail "no report"
+echo "PASS $case"

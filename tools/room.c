@@ -1,0 +1,1728 @@
+/* roomrec — one room: a pipeline of participants, each recorded by an
+ * rtparchivesink
+ * Copyright (C) 2026 roomrec contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The room owns one GstPipeline.  A participant is a GstBin in it: its
+ * input (a webrtcbin, or udpsrcs for RTP/SDP) and, unless it is blocked
+ * from recording, one rtparchivesink.  Every track (audio, video) goes
+ * through an input-selector, because webrtcbin gives a transceiver a new
+ * src pad whenever the sender's SSRC changes or for each simulcast layer:
+ * the selector keeps one archive track and picks the pad to record (the
+ * one that carries media; among simulcast layers the one with the most
+ * bytes, i.e. the highest).
+ *
+ * Threads: everything here runs on the main context except the webrtcbin
+ * callbacks (pad-added, promises, notify), which only link pads under the
+ * participant's lock or hand over to the main context.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "room.h"
+
+#include "ids.h"
+#include "naming.h"
+#include "report.h"
+#include "sdp.h"
+#include "sidecar.h"
+#include "whipserver.h"
+#include "whepclient.h"
+
+#include <gst/webrtc/webrtc.h>
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#include <glib/gstdio.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+GST_DEBUG_CATEGORY_STATIC (room_debug);
+#define GST_CAT_DEFAULT room_debug
+
+/* How long an answer (offer) may take: ICE gathering is local only. */
+#define NEGOTIATION_TIMEOUT_S 10
+/* How long a participant's archive may take to finish its files. */
+#define FINALISE_TIMEOUT_S 60
+#define TICK_MS 500
+
+enum
+{
+  TRACK_AUDIO,
+  TRACK_VIDEO,
+  N_TRACKS
+};
+
+typedef struct
+{
+  gint *got_media;              /* the participant's */
+  GstPad *src;                  /* webrtcbin/udpsrc pad */
+  GstPad *selector_pad;
+  gulong probe;
+  gint64 last_us;               /* atomic: last packet (monotonic) */
+  gint bytes;                   /* atomic: bytes since the last tick */
+  guint64 window_bytes;         /* main: bytes in the last tick */
+  gboolean removed;
+} TrackInput;
+
+typedef struct
+{
+  GstElement *selector;
+  GstPad *archive_pad;          /* requested sink pad of the archive */
+  GPtrArray *inputs;            /* TrackInput* */
+  TrackInput *active;
+  gint64 created_us;
+} Track;
+
+struct _RrParticipant
+{
+  gint refcount;
+  RrRoom *room;                 /* NULL once detached */
+  gchar *id;
+  gchar *user_id;
+  gchar *etag;
+  gchar *remote_ufrag;
+  gboolean record;
+  gboolean offerer;
+
+  GstElement *bin;
+  GstElement *webrtc;
+  GPtrArray *sources;           /* udpsrc elements of an RTP participant */
+  GstElement *archive;
+
+  GMutex lock;                  /* tracks, ending */
+  Track *tracks[N_TRACKS];
+  gboolean ending;
+
+  gboolean local_set;           /* main */
+  gboolean answered;
+  RrAnswerReady answer_ready;
+  gpointer answer_data;
+  guint negotiation_timeout;
+  RrParticipantEnded ended;
+  gpointer ended_data;
+  guint finalise_timeout;
+  gchar *end_reason;
+
+  gint64 created_us;
+  gint got_media;               /* atomic */
+};
+
+struct _RrRoom
+{
+  RrRoomConfig *config;
+  GMainContext *context;
+  GstElement *pipeline;
+  guint bus_watch;
+  GHashTable *participants;     /* id → RrParticipant* */
+  RrReport *report;
+  gint64 start_us;
+  gint64 start_mono_us;
+  gint64 last_publisher_us;     /* monotonic; when the room last had one */
+  gboolean had_participant;
+  guint tick;
+
+  RrWhipServer *whip;
+  GPtrArray *wheps;             /* RrWhepClient* */
+
+  gboolean started;
+  gboolean stopping;
+  gboolean stopped;
+  RrRoomStopReason stop_reason;
+  RrRoomStopped stopped_cb;
+  gpointer stopped_data;
+  guint stop_timeout;
+  gchar *report_path;
+};
+
+static void participant_finalise (RrParticipant * p);
+static gboolean kind_is_recorded (RrParticipant * p, guint kind);
+static void room_maybe_finish (RrRoom * room);
+
+/* ------------------------------------------------------------------ */
+/* participants: lifetime                                              */
+
+static RrParticipant *
+participant_ref (RrParticipant * p)
+{
+  g_atomic_int_inc (&p->refcount);
+  return p;
+}
+
+static void
+track_free (Track * t)
+{
+  if (!t)
+    return;
+  g_ptr_array_unref (t->inputs);
+  gst_clear_object (&t->archive_pad);
+  g_free (t);
+}
+
+static void
+track_input_free (TrackInput * in)
+{
+  gst_clear_object (&in->src);
+  gst_clear_object (&in->selector_pad);
+  g_free (in);
+}
+
+static void
+participant_unref (RrParticipant * p)
+{
+  if (!g_atomic_int_dec_and_test (&p->refcount))
+    return;
+  /* webrtcbin may outlive us a little (its pads go in dispose) */
+  if (p->webrtc)
+    g_signal_handlers_disconnect_by_data (p->webrtc, p);
+  for (guint i = 0; i < N_TRACKS; i++)
+    track_free (p->tracks[i]);
+  g_clear_pointer (&p->sources, g_ptr_array_unref);
+  gst_clear_object (&p->bin);
+  g_mutex_clear (&p->lock);
+  g_free (p->id);
+  g_free (p->user_id);
+  g_free (p->etag);
+  g_free (p->remote_ufrag);
+  g_free (p->end_reason);
+  g_free (p);
+}
+
+/* Runs @func(p) on the room's main context, from any thread. */
+static void
+participant_invoke (RrParticipant * p, GSourceFunc func)
+{
+  GSource *src = g_idle_source_new ();
+
+  g_source_set_priority (src, G_PRIORITY_DEFAULT);
+  g_source_set_callback (src, func, participant_ref (p),
+      (GDestroyNotify) participant_unref);
+  g_source_attach (src, p->room ? p->room->context : NULL);
+  g_source_unref (src);
+}
+
+const gchar *
+rr_participant_id (RrParticipant * p)
+{
+  return p->id;
+}
+
+const gchar *
+rr_participant_etag (RrParticipant * p)
+{
+  return p->etag;
+}
+
+const gchar *
+rr_participant_remote_ufrag (RrParticipant * p)
+{
+  return p->remote_ufrag;
+}
+
+gboolean
+rr_participant_is_ended (RrParticipant * p)
+{
+  return p->ending;
+}
+
+void
+rr_participant_set_ended_callback (RrParticipant * p,
+    RrParticipantEnded callback, gpointer user_data)
+{
+  p->ended = callback;
+  p->ended_data = user_data;
+}
+
+static void
+set_if_nonnull (GstElement * e, const gchar * prop, const gchar * value)
+{
+  if (value)
+    g_object_set (e, prop, value, NULL);
+}
+
+static GstElement *
+make_archive (RrRoom * room, RrParticipant * p, gboolean jitterbuffer)
+{
+  const RrRoomConfig *c = room->config;
+  GstElement *a = gst_element_factory_make ("rtparchivesink", NULL);
+  gchar *name;
+
+  if (a == NULL)
+    return NULL;
+  name = g_strdup_printf ("archive-%s", p->id);
+  gst_object_set_name (GST_OBJECT (a), name);
+  g_free (name);
+  g_object_set (a, "archive-dir", c->archive_dir,
+      "recording-id", c->recording_id, "room-id", c->room_id,
+      "connection-id", p->id, "session-id", c->recording_id,
+      "recording-start-time", room->start_us,
+      "split-duration", c->split_duration_ns,
+      "split-only", c->split_only,
+      "max-size-bytes", c->max_size_bytes,
+      "max-duration", c->max_duration_ns,
+      "max-pause", c->max_pause_ns,
+      "hls-target-duration", c->hls_target_duration_ns,
+      "pli-interval", c->pli_interval_ns,
+      "jitterbuffer", jitterbuffer, "latency", c->latency_ms, NULL);
+  gst_util_set_object_arg (G_OBJECT (a), "format", rr_format_name (c->format));
+  gst_util_set_object_arg (G_OBJECT (a), "naming",
+      c->naming == RR_NAMING_PRESET_TRTC ? "trtc" :
+      c->naming == RR_NAMING_PRESET_SPARKRTC ? "sparkrtc" : "sora");
+  set_if_nonnull (a, "tmp-dir", c->tmp_dir);
+  set_if_nonnull (a, "user-id", p->user_id);
+  set_if_nonnull (a, "app-id", c->app_id);
+  set_if_nonnull (a, "naming-template", c->naming_template);
+  set_if_nonnull (a, "split-naming-template", c->split_naming_template);
+  set_if_nonnull (a, "metadata", c->metadata_json);
+  return a;
+}
+
+static RrParticipant *
+participant_new (RrRoom * room, const gchar * user_id, gboolean record,
+    gboolean jitterbuffer, GError ** error)
+{
+  RrParticipant *p = g_new0 (RrParticipant, 1);
+  gchar *name;
+
+  p->refcount = 1;
+  p->room = room;
+  p->id = rr_id_generate ();
+  p->user_id = g_strdup (user_id);
+  p->record = record;
+  p->created_us = g_get_monotonic_time ();
+  g_mutex_init (&p->lock);
+
+  name = g_strdup_printf ("participant-%s", p->id);
+  p->bin = gst_object_ref_sink (gst_bin_new (name));
+  g_free (name);
+  /* its archive's EOS reaches the bus wrapped in GstBinForwarded */
+  g_object_set (p->bin, "message-forward", TRUE, NULL);
+  g_object_set_data (G_OBJECT (p->bin), "rr-participant", p);
+
+  if (record) {
+    p->archive = make_archive (room, p, jitterbuffer);
+    if (p->archive == NULL) {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+          "the rtparchivesink element is missing: point GST_PLUGIN_PATH "
+          "at the roomrec plugin (build/gst) or install it");
+      participant_unref (p);
+      return NULL;
+    }
+    gst_bin_add (GST_BIN (p->bin), p->archive);
+  }
+  return p;
+}
+
+/* Adds @p's bin to the running pipeline and registers it. */
+static gboolean
+participant_attach (RrRoom * room, RrParticipant * p, GError ** error)
+{
+  gst_bin_add (GST_BIN (room->pipeline), p->bin);
+  if (!gst_element_sync_state_with_parent (p->bin)) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "participant %s could not start (see the error above)", p->id);
+    gst_element_set_state (p->bin, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (room->pipeline), p->bin);
+    return FALSE;
+  }
+  g_hash_table_insert (room->participants, p->id, p);
+  room->had_participant = TRUE;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* tracks                                                              */
+
+static GstPadProbeReturn
+count_media (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  TrackInput *in = user_data;
+  gsize size = 0;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    size = gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    size = gst_buffer_list_calculate_size (GST_PAD_PROBE_INFO_BUFFER_LIST
+        (info));
+  g_atomic_int_add (&in->bytes, (gint) MIN (size, G_MAXINT / 4));
+  g_atomic_int_set (in->got_media, 1);
+  __atomic_store_n (&in->last_us, g_get_monotonic_time (), __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+static gint64
+input_last_us (TrackInput * in)
+{
+  return __atomic_load_n (&in->last_us, __ATOMIC_RELAXED);
+}
+
+/* Called with p->lock. */
+static Track *
+get_track (RrParticipant * p, guint kind)
+{
+  Track *t = p->tracks[kind];
+  GstPad *sel_src;
+
+  if (t || !p->archive)
+    return t;
+
+  t = g_new0 (Track, 1);
+  t->inputs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      track_input_free);
+  t->created_us = g_get_monotonic_time ();
+  t->selector = gst_element_factory_make ("input-selector", NULL);
+  /* live RTP: never wait for the inactive pads' running time */
+  g_object_set (t->selector, "sync-streams", FALSE, "cache-buffers", FALSE,
+      NULL);
+  gst_bin_add (GST_BIN (p->bin), t->selector);
+  gst_element_sync_state_with_parent (t->selector);
+  t->archive_pad = gst_element_request_pad_simple (p->archive, "sink_%u");
+  sel_src = gst_element_get_static_pad (t->selector, "src");
+  gst_pad_link (sel_src, t->archive_pad);
+  gst_object_unref (sel_src);
+  p->tracks[kind] = t;
+  return t;
+}
+
+/* The recorder takes its tracks before it starts: ask for every track the
+ * session will have as soon as that is known (offer, SDP), not when its
+ * first packet comes. */
+static void
+prepare_tracks (RrParticipant * p, gboolean audio, gboolean video)
+{
+  g_mutex_lock (&p->lock);
+  if (audio && kind_is_recorded (p, TRACK_AUDIO))
+    get_track (p, TRACK_AUDIO);
+  if (video && kind_is_recorded (p, TRACK_VIDEO))
+    get_track (p, TRACK_VIDEO);
+  g_mutex_unlock (&p->lock);
+}
+
+static void
+discard_pad (RrParticipant * p, GstPad * pad)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstPad *sinkpad;
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (GST_BIN (p->bin), sink);
+  gst_element_sync_state_with_parent (sink);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+}
+
+static gboolean
+kind_is_recorded (RrParticipant * p, guint kind)
+{
+  const RrRoomConfig *c = p->room->config;
+
+  if (!p->record)
+    return FALSE;
+  /* an RTP/SDP source was checked against the format already */
+  if (p->sources)
+    return TRUE;
+  return kind == TRACK_VIDEO ? c->n_video_codecs > 0 : c->n_audio_codecs > 0;
+}
+
+/* Links a new media pad of the participant's input into the track of
+ * @kind (or throws its packets away).  Any thread. */
+static void
+attach_input (RrParticipant * p, GstPad * pad, guint kind)
+{
+  Track *t = NULL;
+  TrackInput *in;
+
+  g_mutex_lock (&p->lock);
+  if (!p->ending && kind_is_recorded (p, kind))
+    t = get_track (p, kind);
+  if (t == NULL) {
+    discard_pad (p, pad);
+    g_mutex_unlock (&p->lock);
+    return;
+  }
+
+  in = g_new0 (TrackInput, 1);
+  in->got_media = &p->got_media;
+  in->src = gst_object_ref (pad);
+  in->selector_pad = gst_element_request_pad_simple (t->selector, "sink_%u");
+  in->last_us = g_get_monotonic_time ();
+  in->probe = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, count_media, in, NULL);
+  if (gst_pad_link (pad, in->selector_pad) != GST_PAD_LINK_OK)
+    GST_WARNING ("participant %s: could not link %s:%s", p->id,
+        GST_DEBUG_PAD_NAME (pad));
+  g_ptr_array_add (t->inputs, in);
+  if (t->active == NULL) {
+    t->active = in;
+    g_object_set (t->selector, "active-pad", in->selector_pad, NULL);
+  }
+  GST_INFO ("participant %s: %s input %s:%s (%u on this track)", p->id,
+      kind == TRACK_VIDEO ? "video" : "audio", GST_DEBUG_PAD_NAME (pad),
+      t->inputs->len);
+  g_mutex_unlock (&p->lock);
+}
+
+static guint
+kind_of_caps (GstCaps * caps)
+{
+  const gchar *media = NULL;
+
+  if (caps && gst_caps_get_size (caps) > 0)
+    media = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+        "media");
+  return g_strcmp0 (media, "audio") == 0 ? TRACK_AUDIO : TRACK_VIDEO;
+}
+
+static void
+on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, RrParticipant * p)
+{
+  GstCaps *caps;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  caps = gst_pad_get_current_caps (pad);
+  attach_input (p, pad, kind_of_caps (caps));
+  if (caps)
+    gst_caps_unref (caps);
+}
+
+/* Marks the input of @pad as gone (rtpbin timed its SSRC out). */
+static void
+on_webrtc_pad_removed (GstElement * webrtc, GstPad * pad, RrParticipant * p)
+{
+  g_mutex_lock (&p->lock);
+  for (guint k = 0; k < N_TRACKS; k++) {
+    Track *t = p->tracks[k];
+
+    for (guint i = 0; t && i < t->inputs->len; i++) {
+      TrackInput *in = g_ptr_array_index (t->inputs, i);
+
+      if (in->src == pad)
+        in->removed = TRUE;
+    }
+  }
+  g_mutex_unlock (&p->lock);
+}
+
+/* Picks the input each track records.  Main context, every tick. */
+static void
+select_inputs (RrParticipant * p, gint64 now)
+{
+  g_mutex_lock (&p->lock);
+  for (guint k = 0; k < N_TRACKS; k++) {
+    Track *t = p->tracks[k];
+    TrackInput *best = NULL;
+    gboolean active_silent;
+
+    if (t == NULL)
+      continue;
+    for (guint i = 0; i < t->inputs->len; i++) {
+      TrackInput *in = g_ptr_array_index (t->inputs, i);
+
+      in->window_bytes = (guint) g_atomic_int_and (&in->bytes, 0);
+      if (in->removed || now - input_last_us (in) > G_USEC_PER_SEC)
+        continue;
+      if (best == NULL || in->window_bytes > best->window_bytes)
+        best = in;
+    }
+    if (best == NULL || best == t->active)
+      continue;
+    active_silent = t->active == NULL || t->active->removed
+        || now - input_last_us (t->active) > G_USEC_PER_SEC;
+    /* a sender that restarted (new SSRC) or a simulcast layer that
+     * carries clearly more than the one recorded, in the first seconds:
+     * switching later would cut the recording on a non-key frame */
+    if (active_silent || (now - t->created_us < 3 * G_USEC_PER_SEC
+            && best->window_bytes > 3 * (t->active->window_bytes / 2))) {
+      GST_INFO ("participant %s: %s track now records %s:%s", p->id,
+          k == TRACK_VIDEO ? "video" : "audio", GST_DEBUG_PAD_NAME (best->src));
+      t->active = best;
+      g_object_set (t->selector, "active-pad", best->selector_pad, NULL);
+      if (k == TRACK_VIDEO)
+        gst_pad_send_event (best->src,
+            gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+                TRUE, 0));
+    }
+  }
+  g_mutex_unlock (&p->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* participants: ending                                                */
+
+static gboolean
+finalise_timeout_cb (gpointer data)
+{
+  RrParticipant *p = data;
+
+  p->finalise_timeout = 0;
+  g_printerr ("roomrec: participant %s: its archive did not finish within "
+      "%d s; its files stay in the temp dir\n", p->id, FINALISE_TIMEOUT_S);
+  participant_finalise (p);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+finalise_idle (gpointer data)
+{
+  participant_finalise (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_eos_to_archive (GstElement * archive, gpointer data)
+{
+  RrParticipant *p = data;
+  GstPad *pads[N_TRACKS] = { NULL, };
+
+  g_mutex_lock (&p->lock);
+  for (guint k = 0; k < N_TRACKS; k++)
+    if (p->tracks[k] && p->tracks[k]->archive_pad)
+      pads[k] = gst_object_ref (p->tracks[k]->archive_pad);
+  g_mutex_unlock (&p->lock);
+
+  for (guint k = 0; k < N_TRACKS; k++) {
+    if (pads[k]) {
+      gst_pad_send_event (pads[k], gst_event_new_eos ());
+      gst_object_unref (pads[k]);
+    }
+  }
+}
+
+void
+rr_participant_end (RrParticipant * p, const gchar * why)
+{
+  gboolean has_tracks = FALSE;
+
+  g_mutex_lock (&p->lock);
+  if (p->ending) {
+    g_mutex_unlock (&p->lock);
+    return;
+  }
+  p->ending = TRUE;
+  for (guint k = 0; k < N_TRACKS; k++)
+    has_tracks |= p->tracks[k] != NULL;
+  g_mutex_unlock (&p->lock);
+  /* nothing ever came: there is no file to finish */
+  if (!g_atomic_int_get (&p->got_media))
+    has_tracks = FALSE;
+
+  p->end_reason = g_strdup (why);
+  g_print ("roomrec: participant %s%s%s ends: %s\n", p->id,
+      p->user_id ? " user " : "", p->user_id ? p->user_id : "", why);
+  if (p->negotiation_timeout) {
+    g_source_remove (p->negotiation_timeout);
+    p->negotiation_timeout = 0;
+  }
+
+  /* stop the input first: nothing may be pushed after the EOS */
+  if (p->webrtc) {
+    gst_element_set_locked_state (p->webrtc, TRUE);
+    gst_element_set_state (p->webrtc, GST_STATE_NULL);
+  }
+  for (guint i = 0; p->sources && i < p->sources->len; i++) {
+    GstElement *src = g_ptr_array_index (p->sources, i);
+
+    gst_element_set_locked_state (src, TRUE);
+    gst_element_set_state (src, GST_STATE_NULL);
+  }
+
+  if (!has_tracks) {
+    participant_invoke (p, finalise_idle);
+    return;
+  }
+  p->finalise_timeout = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
+      FINALISE_TIMEOUT_S, finalise_timeout_cb, participant_ref (p),
+      (GDestroyNotify) participant_unref);
+  /* finishing a file writes to disk: not on the main loop */
+  gst_element_call_async (p->archive, send_eos_to_archive,
+      participant_ref (p), (GDestroyNotify) participant_unref);
+}
+
+/* The participant's archive finished (or gave up): take it out. */
+static void
+participant_finalise (RrParticipant * p)
+{
+  RrRoom *room = p->room;
+
+  if (room == NULL)
+    return;                     /* already done */
+  if (p->finalise_timeout) {
+    g_source_remove (p->finalise_timeout);
+    p->finalise_timeout = 0;
+  }
+  if (p->negotiation_timeout) {
+    g_source_remove (p->negotiation_timeout);
+    p->negotiation_timeout = 0;
+  }
+  p->ending = TRUE;
+  if (p->answer_ready && !p->answered) {
+    GError *err = g_error_new (GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "the session ended before it was negotiated: %s",
+        p->end_reason ? p->end_reason : "unknown reason");
+
+    p->answered = TRUE;
+    p->answer_ready (p, NULL, err, p->answer_data);
+    g_error_free (err);
+  }
+
+  if (p->webrtc)
+    g_signal_handlers_disconnect_by_data (p->webrtc, p);
+  gst_element_set_state (p->bin, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (room->pipeline), p->bin);
+  if (p->ended)
+    p->ended (p, p->ended_data);
+  p->room = NULL;
+  room->last_publisher_us = g_get_monotonic_time ();
+  g_hash_table_remove (room->participants, p->id);      /* unrefs */
+  room_maybe_finish (room);
+}
+
+static RrParticipant *
+participant_of_object (RrRoom * room, GstObject * obj)
+{
+  GstObject *o = obj ? gst_object_ref (obj) : NULL;
+
+  while (o) {
+    RrParticipant *p = g_object_get_data (G_OBJECT (o), "rr-participant");
+    GstObject *parent;
+
+    if (p) {
+      gst_object_unref (o);
+      return p;
+    }
+    parent = gst_object_get_parent (o);
+    gst_object_unref (o);
+    o = parent;
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* WebRTC                                                              */
+
+static gboolean
+negotiation_timeout_cb (gpointer data)
+{
+  RrParticipant *p = data;
+
+  p->negotiation_timeout = 0;
+  rr_participant_end (p, "negotiation timed out");
+  return G_SOURCE_REMOVE;
+}
+
+/* Main context: hands the local description to the caller once ICE
+ * gathering is complete (WHIP/WHEP carry no server-side trickle). */
+static gboolean
+check_local_description (gpointer data)
+{
+  RrParticipant *p = data;
+  GstWebRTCICEGatheringState gathering;
+  GstWebRTCSessionDescription *desc = NULL;
+  gchar *text;
+
+  if (p->answered || !p->local_set || p->room == NULL || p->ending)
+    return G_SOURCE_REMOVE;
+  g_object_get (p->webrtc, "ice-gathering-state", &gathering, NULL);
+  if (gathering != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    return G_SOURCE_REMOVE;
+  g_object_get (p->webrtc, "local-description", &desc, NULL);
+  if (desc == NULL)
+    return G_SOURCE_REMOVE;
+  text = gst_sdp_message_as_text (desc->sdp);
+  gst_webrtc_session_description_free (desc);
+  p->answered = TRUE;
+  if (p->negotiation_timeout) {
+    g_source_remove (p->negotiation_timeout);
+    p->negotiation_timeout = 0;
+  }
+  p->answer_ready (p, text, NULL, p->answer_data);
+  g_free (text);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_gathering_state (GObject * webrtc, GParamSpec * pspec, RrParticipant * p)
+{
+  participant_invoke (p, check_local_description);
+}
+
+typedef struct
+{
+  RrParticipant *p;
+  GError *error;
+} NegotiationFailure;
+
+static gboolean
+negotiation_failed_idle (gpointer data)
+{
+  NegotiationFailure *f = data;
+  RrParticipant *p = f->p;
+
+  if (p->room && !p->answered) {
+    p->answered = TRUE;
+    p->answer_ready (p, NULL, f->error, p->answer_data);
+    rr_participant_end (p, f->error->message);
+  }
+  participant_unref (p);
+  g_error_free (f->error);
+  g_free (f);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+negotiation_failed (RrParticipant * p, const gchar * step,
+    const GstStructure * reply)
+{
+  NegotiationFailure *f = g_new0 (NegotiationFailure, 1);
+  GError *err = NULL;
+
+  if (reply)
+    gst_structure_get (reply, "error", G_TYPE_ERROR, &err, NULL);
+  f->p = participant_ref (p);
+  f->error = g_error_new (GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+      "%s failed: %s", step, err ? err->message : "no reason given");
+  g_clear_error (&err);
+  g_main_context_invoke (p->room ? p->room->context : NULL,
+      negotiation_failed_idle, f);
+}
+
+static gboolean
+reply_has_error (const GstStructure * reply)
+{
+  return reply && gst_structure_has_field (reply, "error");
+}
+
+/* Both offer and answer: set it as local description, then wait for the
+ * gathering to complete. */
+static void
+on_local_created (GstPromise * promise, gpointer data)
+{
+  RrParticipant *p = data;
+  const GstStructure *reply;
+  GstWebRTCSessionDescription *desc = NULL;
+  const gchar *field = p->offerer ? "offer" : "answer";
+
+  gst_promise_wait (promise);
+  reply = gst_promise_get_reply (promise);
+  if (reply)
+    gst_structure_get (reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+        &desc, NULL);
+  if (desc == NULL) {
+    negotiation_failed (p, p->offerer ? "create-offer" : "create-answer",
+        reply);
+    gst_promise_unref (promise);
+    return;
+  }
+  gst_promise_unref (promise);
+  g_signal_emit_by_name (p->webrtc, "set-local-description", desc, NULL);
+  gst_webrtc_session_description_free (desc);
+  p->local_set = TRUE;
+  participant_invoke (p, check_local_description);
+}
+
+static void
+on_remote_offer_set (GstPromise * promise, gpointer data)
+{
+  RrParticipant *p = data;
+  const GstStructure *reply;
+  GstPromise *next;
+
+  gst_promise_wait (promise);
+  reply = gst_promise_get_reply (promise);
+  if (reply_has_error (reply)) {
+    negotiation_failed (p, "set-remote-description", reply);
+    gst_promise_unref (promise);
+    return;
+  }
+  gst_promise_unref (promise);
+  next = gst_promise_new_with_change_func (on_local_created,
+      participant_ref (p), (GDestroyNotify) participant_unref);
+  g_signal_emit_by_name (p->webrtc, "create-answer", NULL, next);
+}
+
+static gboolean
+connection_state_changed (gpointer data)
+{
+  RrParticipant *p = data;
+  GstWebRTCPeerConnectionState state;
+
+  if (p->room == NULL || p->ending)
+    return G_SOURCE_REMOVE;
+  g_object_get (p->webrtc, "connection-state", &state, NULL);
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
+    rr_participant_end (p, "ICE/DTLS connection failed");
+  else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)
+    rr_participant_end (p, "connection closed");
+  else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    g_print ("roomrec: participant %s connected\n", p->id);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_connection_state (GObject * webrtc, GParamSpec * pspec, RrParticipant * p)
+{
+  participant_invoke (p, connection_state_changed);
+}
+
+/* libnice asks the LAN's router for port mappings by default (UPnP): a
+ * recorder has no use for it, and it logs warnings on hosts without one. */
+static void
+disable_upnp (GstElement * webrtc)
+{
+  GObject *ice = NULL, *agent = NULL;
+
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent && g_object_class_find_property (G_OBJECT_GET_CLASS (agent),
+          "upnp"))
+    g_object_set (agent, "upnp", FALSE, NULL);
+  g_clear_object (&agent);
+  g_clear_object (&ice);
+}
+
+static GstElement *
+make_webrtcbin (RrRoom * room, RrParticipant * p)
+{
+  GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
+
+  if (webrtc == NULL)
+    return NULL;
+  g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
+      "latency", room->config->latency_ms, NULL);
+  disable_upnp (webrtc);
+  g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added), p);
+  g_signal_connect (webrtc, "pad-removed",
+      G_CALLBACK (on_webrtc_pad_removed), p);
+  g_signal_connect (webrtc, "notify::ice-gathering-state",
+      G_CALLBACK (on_gathering_state), p);
+  g_signal_connect (webrtc, "notify::connection-state",
+      G_CALLBACK (on_connection_state), p);
+  gst_bin_add (GST_BIN (p->bin), webrtc);
+  p->webrtc = webrtc;
+  return webrtc;
+}
+
+static gchar *
+sdp_ice_ufrag (const GstSDPMessage * msg)
+{
+  const gchar *u = gst_sdp_message_get_attribute_val (msg, "ice-ufrag");
+
+  for (guint i = 0; u == NULL && i < gst_sdp_message_medias_len (msg); i++)
+    u = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (msg, i),
+        "ice-ufrag");
+  return g_strdup (u);
+}
+
+/* Whether @msg has an m-line of @kind that is not rejected. */
+static gboolean
+sdp_has_media (const GstSDPMessage * msg, const gchar * kind)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (msg, i);
+
+    if (g_strcmp0 (gst_sdp_media_get_media (m), kind) == 0
+        && (gst_sdp_media_get_port (m) != 0
+            || gst_sdp_media_get_attribute_val (m, "bundle-only")))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static GstWebRTCSessionDescription *
+parse_description (GstWebRTCSDPType type, const gchar * sdp,
+    gchar ** ufrag, GError ** error)
+{
+  GstSDPMessage *msg = NULL;
+
+  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK) {
+    g_set_error (error, RR_SDP_ERROR, RR_SDP_ERROR_MALFORMED,
+        "not a readable SDP");
+    if (msg)
+      gst_sdp_message_free (msg);
+    return NULL;
+  }
+  if (ufrag)
+    *ufrag = sdp_ice_ufrag (msg);
+  return gst_webrtc_session_description_new (type, msg);
+}
+
+RrParticipant *
+rr_room_add_webrtc_answerer (RrRoom * room, const gchar * user_id,
+    gboolean record, const gchar * offer_sdp, RrAnswerReady answer_ready,
+    gpointer user_data, GError ** error)
+{
+  const RrRoomConfig *c = room->config;
+  RrParticipant *p;
+  GstWebRTCSessionDescription *offer;
+  GstPromise *promise;
+  gchar *restricted;
+
+  if (room->stopping) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "the room is stopping");
+    return NULL;
+  }
+  restricted = rr_sdp_restrict_codecs (offer_sdp, c->video_codecs,
+      c->n_video_codecs, c->audio_codecs, c->n_audio_codecs,
+      rr_format_name (c->format), error);
+  if (restricted == NULL)
+    return NULL;
+
+  p = participant_new (room, user_id, record, FALSE, error);
+  if (p == NULL) {
+    g_free (restricted);
+    return NULL;
+  }
+  offer = parse_description (GST_WEBRTC_SDP_TYPE_OFFER, restricted,
+      &p->remote_ufrag, error);
+  g_free (restricted);
+  if (offer == NULL || make_webrtcbin (room, p) == NULL) {
+    if (offer)
+      gst_webrtc_session_description_free (offer);
+    else
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+          "webrtcbin is missing (Debian package gstreamer1.0-plugins-bad)");
+    participant_unref (p);
+    return NULL;
+  }
+  prepare_tracks (p, sdp_has_media (offer->sdp, "audio"),
+      sdp_has_media (offer->sdp, "video"));
+  p->etag = g_strdup_printf ("\"%s\"", p->id);
+  p->answer_ready = answer_ready;
+  p->answer_data = user_data;
+
+  if (!participant_attach (room, p, error)) {
+    gst_webrtc_session_description_free (offer);
+    participant_unref (p);
+    return NULL;
+  }
+  p->negotiation_timeout = g_timeout_add_seconds (NEGOTIATION_TIMEOUT_S,
+      negotiation_timeout_cb, p);
+  promise = gst_promise_new_with_change_func (on_remote_offer_set,
+      participant_ref (p), (GDestroyNotify) participant_unref);
+  g_signal_emit_by_name (p->webrtc, "set-remote-description", offer, promise);
+  gst_webrtc_session_description_free (offer);
+  return p;
+}
+
+/* Receive-only codec preferences of a WHEP offer, in the room's order. */
+static GstCaps *
+recv_caps (RrCodec * codecs, guint n, const gchar * media)
+{
+  GstCaps *caps = gst_caps_new_empty ();
+  static const struct
+  {
+    RrCodec codec;
+    gint pt;
+    const gchar *name;
+    gint rate;
+  } table[] = {
+    {RR_CODEC_VP8, 96, "VP8", 90000}, {RR_CODEC_VP9, 98, "VP9", 90000},
+    {RR_CODEC_H264, 102, "H264", 90000}, {RR_CODEC_H265, 104, "H265", 90000},
+    {RR_CODEC_AV1, 106, "AV1", 90000}, {RR_CODEC_OPUS, 111, "OPUS", 48000},
+    {RR_CODEC_PCMU, 0, "PCMU", 8000}, {RR_CODEC_PCMA, 8, "PCMA", 8000},
+  };
+
+  for (guint i = 0; i < n; i++) {
+    for (guint j = 0; j < G_N_ELEMENTS (table); j++) {
+      GstStructure *s;
+
+      if (table[j].codec != codecs[i])
+        continue;
+      s = gst_structure_new ("application/x-rtp", "media", G_TYPE_STRING,
+          media, "payload", G_TYPE_INT, table[j].pt, "clock-rate", G_TYPE_INT,
+          table[j].rate, "encoding-name", G_TYPE_STRING, table[j].name, NULL);
+      if (codecs[i] == RR_CODEC_OPUS)
+        gst_structure_set (s, "encoding-params", G_TYPE_STRING, "2", NULL);
+      if (codecs[i] == RR_CODEC_H264)
+        gst_structure_set (s, "packetization-mode", G_TYPE_STRING, "1",
+            "profile-level-id", G_TYPE_STRING, "42e01f",
+            "level-asymmetry-allowed", G_TYPE_STRING, "1", NULL);
+      if (rr_codec_is_video (codecs[i]))
+        gst_structure_set (s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+            "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-nack",
+            G_TYPE_BOOLEAN, TRUE, NULL);
+      gst_caps_append_structure (caps, s);
+    }
+  }
+  return caps;
+}
+
+static void
+add_recv_transceiver (GstElement * webrtc, GstCaps * caps)
+{
+  GstWebRTCRTPTransceiver *trans = NULL;
+
+  if (gst_caps_is_empty (caps)) {
+    gst_caps_unref (caps);
+    return;
+  }
+  g_signal_emit_by_name (webrtc, "add-transceiver",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
+  gst_caps_unref (caps);
+  if (trans)
+    gst_object_unref (trans);
+}
+
+RrParticipant *
+rr_room_add_webrtc_offerer (RrRoom * room, const gchar * user_id,
+    RrAnswerReady offer_ready, gpointer user_data, GError ** error)
+{
+  const RrRoomConfig *c = room->config;
+  RrParticipant *p;
+  GstPromise *promise;
+  gboolean record = rr_room_config_may_record (c, user_id);
+
+  if (room->stopping) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "the room is stopping");
+    return NULL;
+  }
+  p = participant_new (room, user_id, record, FALSE, error);
+  if (p == NULL)
+    return NULL;
+  p->offerer = TRUE;
+  if (make_webrtcbin (room, p) == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "webrtcbin is missing (Debian package gstreamer1.0-plugins-bad)");
+    participant_unref (p);
+    return NULL;
+  }
+  add_recv_transceiver (p->webrtc, recv_caps (c->video_codecs,
+          c->n_video_codecs, "video"));
+  /* audio the room does not record is still asked for: a WHEP server may
+   * refuse an offer without it; its packets are thrown away */
+  if (c->n_audio_codecs > 0)
+    add_recv_transceiver (p->webrtc, recv_caps (c->audio_codecs,
+            c->n_audio_codecs, "audio"));
+  else {
+    RrCodec opus = RR_CODEC_OPUS;
+
+    add_recv_transceiver (p->webrtc, recv_caps (&opus, 1, "audio"));
+  }
+  prepare_tracks (p, TRUE, TRUE);
+  p->answer_ready = offer_ready;
+  p->answer_data = user_data;
+  if (!participant_attach (room, p, error)) {
+    participant_unref (p);
+    return NULL;
+  }
+  p->negotiation_timeout = g_timeout_add_seconds (NEGOTIATION_TIMEOUT_S,
+      negotiation_timeout_cb, p);
+  promise = gst_promise_new_with_change_func (on_local_created,
+      participant_ref (p), (GDestroyNotify) participant_unref);
+  g_signal_emit_by_name (p->webrtc, "create-offer", NULL, promise);
+  return p;
+}
+
+static gboolean
+answer_refused_idle (gpointer data)
+{
+  rr_participant_end (data, "the remote answer was refused");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_remote_answer_set (GstPromise * promise, gpointer data)
+{
+  RrParticipant *p = data;
+  const GstStructure *reply;
+
+  gst_promise_wait (promise);
+  reply = gst_promise_get_reply (promise);
+  if (reply_has_error (reply)) {
+    GError *err = NULL;
+
+    gst_structure_get (reply, "error", G_TYPE_ERROR, &err, NULL);
+    g_printerr ("roomrec: participant %s: the answer was refused: %s\n",
+        p->id, err ? err->message : "no reason given");
+    g_clear_error (&err);
+    participant_invoke (p, answer_refused_idle);
+  }
+  gst_promise_unref (promise);
+}
+
+gboolean
+rr_participant_set_remote_answer (RrParticipant * p, const gchar * sdp,
+    GError ** error)
+{
+  GstWebRTCSessionDescription *answer;
+  GstPromise *promise;
+
+  g_return_val_if_fail (p->offerer && p->webrtc, FALSE);
+  answer = parse_description (GST_WEBRTC_SDP_TYPE_ANSWER, sdp,
+      &p->remote_ufrag, error);
+  if (answer == NULL)
+    return FALSE;
+  promise = gst_promise_new_with_change_func (on_remote_answer_set,
+      participant_ref (p), (GDestroyNotify) participant_unref);
+  g_signal_emit_by_name (p->webrtc, "set-remote-description", answer, promise);
+  gst_webrtc_session_description_free (answer);
+  return TRUE;
+}
+
+void
+rr_participant_add_ice_candidate (RrParticipant * p, guint mline,
+    const gchar * candidate)
+{
+  if (p->webrtc == NULL || p->ending)
+    return;
+  g_signal_emit_by_name (p->webrtc, "add-ice-candidate", mline, candidate);
+}
+
+/* ------------------------------------------------------------------ */
+/* plain RTP                                                           */
+
+RrParticipant *
+rr_room_add_rtp (RrRoom * room, const gchar * user_id, const gchar * sdp,
+    GError ** error)
+{
+  const RrRoomConfig *c = room->config;
+  GPtrArray *streams = rr_rtp_sdp_parse (sdp, error);
+  RrParticipant *p;
+
+  if (streams == NULL)
+    return NULL;
+  for (guint i = 0; i < streams->len; i++) {
+    RrRtpSdpStream *s = g_ptr_array_index (streams, i);
+    RrCodec codec = rr_codec_from_encoding_name (s->encoding_name);
+    gchar *reason = NULL;
+
+    if (!rr_format_accepts (c->format, codec, &reason)) {
+      g_set_error (error, RR_SDP_ERROR, RR_SDP_ERROR_UNSUPPORTED,
+          "the SDP's %s stream (%s) cannot be recorded as %s: %s", s->media,
+          s->encoding_name, rr_format_name (c->format), reason);
+      g_free (reason);
+      g_ptr_array_unref (streams);
+      return NULL;
+    }
+  }
+
+  p = participant_new (room, user_id, rr_room_config_may_record (c, user_id),
+      TRUE, error);
+  if (p == NULL) {
+    g_ptr_array_unref (streams);
+    return NULL;
+  }
+  p->sources = g_ptr_array_new ();
+  for (guint i = 0; i < streams->len; i++) {
+    RrRtpSdpStream *s = g_ptr_array_index (streams, i);
+
+    prepare_tracks (p, g_str_equal (s->media, "audio"),
+        g_str_equal (s->media, "video"));
+  }
+  for (guint i = 0; i < streams->len; i++) {
+    RrRtpSdpStream *s = g_ptr_array_index (streams, i);
+    GstElement *src = gst_element_factory_make ("udpsrc", NULL);
+    GInetAddress *addr = g_inet_address_new_from_string (s->address);
+    const gchar *bind = s->address;
+
+    /* listen on the SDP's address when it is ours or multicast */
+    if (addr && !g_inet_address_get_is_multicast (addr)
+        && !g_inet_address_get_is_loopback (addr))
+      bind = g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV6 ?
+          "::" : "0.0.0.0";
+    g_object_set (src, "address", bind, "port", (gint) s->port,
+        "caps", s->caps, "buffer-size", 4 * 1024 * 1024, NULL);
+    g_clear_object (&addr);
+    gst_bin_add (GST_BIN (p->bin), src);
+    g_ptr_array_add (p->sources, src);
+  }
+  if (!participant_attach (room, p, error)) {
+    g_ptr_array_unref (streams);
+    participant_unref (p);
+    return NULL;
+  }
+  for (guint i = 0; i < streams->len; i++) {
+    RrRtpSdpStream *s = g_ptr_array_index (streams, i);
+    GstPad *pad = gst_element_get_static_pad (g_ptr_array_index (p->sources,
+            i), "src");
+
+    attach_input (p, pad, g_str_equal (s->media, "audio") ? TRACK_AUDIO :
+        TRACK_VIDEO);
+    gst_object_unref (pad);
+    g_print ("roomrec: participant %s receives %s %s on %s:%u\n", p->id,
+        s->media, s->encoding_name, s->address, s->port);
+  }
+  g_ptr_array_unref (streams);
+  return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* the room                                                            */
+
+RrParticipant *
+rr_room_find_participant (RrRoom * room, const gchar * id)
+{
+  return id ? g_hash_table_lookup (room->participants, id) : NULL;
+}
+
+const RrRoomConfig *
+rr_room_get_config (RrRoom * room)
+{
+  return room->config;
+}
+
+guint
+rr_room_n_participants (RrRoom * room)
+{
+  return g_hash_table_size (room->participants);
+}
+
+gboolean
+rr_room_is_stopping (RrRoom * room)
+{
+  return room->stopping;
+}
+
+RrRoomStopReason
+rr_room_get_stop_reason (RrRoom * room)
+{
+  return room->stop_reason;
+}
+
+guint
+rr_room_whip_port (RrRoom * room)
+{
+  return room->whip ? rr_whip_server_port (room->whip) : 0;
+}
+
+const gchar *
+rr_room_report_path (RrRoom * room)
+{
+  return room->report_path;
+}
+
+static void
+on_archive_message (RrRoom * room, const GstStructure * s)
+{
+  const gchar *name = gst_structure_get_name (s);
+  const gchar *location = gst_structure_get_string (s, "location");
+  const gchar *sidecar = gst_structure_get_string (s, "sidecar");
+  GError *err = NULL;
+
+  if (g_str_equal (name, "splitmuxrec-archive-available")
+      || g_str_equal (name, "splitmuxrec-split-archive-available")
+      || g_str_equal (name, "splitmuxrec-split-archive-end")) {
+    if (sidecar && !rr_report_add_sidecar (room->report, sidecar, &err)) {
+      g_printerr ("roomrec: unreadable sidecar of %s: %s\n", location,
+          err->message);
+      g_clear_error (&err);
+    }
+    if (!g_str_equal (name, "splitmuxrec-split-archive-end"))
+      g_print ("roomrec: file ready: %s\n", location);
+  } else if (g_str_equal (name, "splitmuxrec-archive-failed")) {
+    const gchar *tmp = gst_structure_get_string (s, "tmp-location");
+    const gchar *reason = gst_structure_get_string (s, "reason");
+
+    rr_report_add_failed (room->report, gst_structure_get_string (s,
+            "connection-id"), tmp, reason);
+    g_printerr ("roomrec: file failed, kept in %s: %s\n", tmp, reason);
+  }
+}
+
+static gboolean
+on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
+{
+  RrRoom *room = data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ELEMENT:{
+      const GstStructure *s = gst_message_get_structure (msg);
+
+      if (gst_structure_has_name (s, "GstBinForwarded")) {
+        GstMessage *inner = NULL;
+
+        gst_structure_get (s, "message", GST_TYPE_MESSAGE, &inner, NULL);
+        if (inner && GST_MESSAGE_TYPE (inner) == GST_MESSAGE_EOS) {
+          RrParticipant *p = participant_of_object (room,
+              GST_MESSAGE_SRC (inner));
+
+          if (p && p->archive
+              && GST_MESSAGE_SRC (inner) == GST_OBJECT (p->archive))
+            participant_finalise (p);
+        }
+        if (inner)
+          gst_message_unref (inner);
+      } else if (g_str_has_prefix (gst_structure_get_name (s), "splitmuxrec-")) {
+        on_archive_message (room, s);
+      }
+      break;
+    }
+    case GST_MESSAGE_ERROR:{
+      GError *err = NULL;
+      gchar *dbg = NULL;
+      RrParticipant *p = participant_of_object (room, GST_MESSAGE_SRC (msg));
+
+      gst_message_parse_error (msg, &err, &dbg);
+      g_printerr ("roomrec: error from %s%s%s: %s\n",
+          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
+          p ? " of participant " : "", p ? p->id : "", err->message);
+      GST_INFO ("debug: %s", dbg ? dbg : "");
+      /* one participant's failure never takes the room down */
+      if (p)
+        rr_participant_end (p, err->message);
+      else
+        rr_room_stop (room, RR_ROOM_STOP_ERROR);
+      g_clear_error (&err);
+      g_free (dbg);
+      break;
+    }
+    case GST_MESSAGE_WARNING:{
+      GError *err = NULL;
+
+      gst_message_parse_warning (msg, &err, NULL);
+      g_printerr ("roomrec: warning from %s: %s\n",
+          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
+      g_clear_error (&err);
+      break;
+    }
+    case GST_MESSAGE_LATENCY:
+      gst_bin_recalculate_latency (GST_BIN (room->pipeline));
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+tick (gpointer data)
+{
+  RrRoom *room = data;
+  const RrRoomConfig *c = room->config;
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  gpointer value;
+  GPtrArray *silent = g_ptr_array_new ();
+
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RrParticipant *p = value;
+    gint64 last = p->created_us;
+
+    if (p->ending)
+      continue;
+    select_inputs (p, now);
+    for (guint k = 0; k < N_TRACKS; k++) {
+      Track *t = p->tracks[k];
+
+      for (guint i = 0; t && i < t->inputs->len; i++)
+        last = MAX (last, input_last_us (g_ptr_array_index (t->inputs, i)));
+    }
+    /* a client that crashed sends no DELETE, and ICE on 1.22 does not
+     * notice that the other side is gone */
+    if (p->webrtc && p->answered
+        && (now - last) * 1000 > (gint64) c->media_timeout_ns)
+      g_ptr_array_add (silent, p);
+  }
+  for (guint i = 0; i < silent->len; i++)
+    rr_participant_end (g_ptr_array_index (silent, i),
+        "no media for media_timeout (the sender is gone)");
+  g_ptr_array_unref (silent);
+
+  if (room->stopping)
+    return G_SOURCE_CONTINUE;
+  if (g_hash_table_size (room->participants) > 0)
+    room->last_publisher_us = now;
+  if (c->expire_time_ns
+      && (now - room->start_mono_us) * 1000 >= (gint64) c->expire_time_ns)
+    rr_room_stop (room, RR_ROOM_STOP_EXPIRED);
+  else if (c->max_idle_time_ns && g_hash_table_size (room->participants) == 0
+      && (now - room->last_publisher_us) * 1000 >= (gint64) c->max_idle_time_ns)
+    rr_room_stop (room, RR_ROOM_STOP_IDLE);
+  else if (c->stop_when_empty && room->had_participant
+      && g_hash_table_size (room->participants) == 0)
+    rr_room_stop (room, RR_ROOM_STOP_EMPTY);
+  return G_SOURCE_CONTINUE;
+}
+
+RrRoom *
+rr_room_new (RrRoomConfig * config, GError ** error)
+{
+  RrRoom *room;
+  RrReportInfo info = { 0, };
+
+  if (GST_CAT_DEFAULT == NULL)
+    GST_DEBUG_CATEGORY_INIT (room_debug, "roomrec-room", 0, "roomrec room");
+  if (gst_element_factory_find ("rtparchivesink") == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "the roomrec plugin is not found: set GST_PLUGIN_PATH to the "
+        "build's gst/ directory (make build) or install it (meson install)");
+    return NULL;
+  }
+  room = g_new0 (RrRoom, 1);
+  room->config = config;
+  room->context = g_main_context_ref_thread_default ();
+  room->participants = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) participant_unref);
+  room->wheps = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      rr_whep_client_free);
+  room->pipeline = gst_pipeline_new (config->room_id);
+
+  room->start_us = g_get_real_time ();
+  room->start_mono_us = g_get_monotonic_time ();
+  room->last_publisher_us = room->start_mono_us;
+  info.recording_id = config->recording_id;
+  info.room_id = config->room_id;
+  info.format = rr_format_name (config->format);
+  info.split_only = config->split_only;
+  info.split_duration_s = config->split_duration_ns / GST_SECOND;
+  info.start_us = room->start_us;
+  info.expire_time_s = config->expire_time_ns / GST_SECOND;
+  info.metadata_json = config->metadata_json;
+  room->report = rr_report_new (&info);
+  return room;
+}
+
+static gboolean
+ensure_dir (const gchar * dir, GError ** error)
+{
+  gchar *probe;
+  gint fd;
+
+  if (g_mkdir_with_parents (dir, 0755) != 0) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+        "cannot create the directory %s: %s", dir, g_strerror (errno));
+    return FALSE;
+  }
+  probe = g_build_filename (dir, ".roomrec-write-test-XXXXXX", NULL);
+  fd = g_mkstemp (probe);
+  if (fd < 0) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+        "cannot write in %s: %s (check its permissions)", dir,
+        g_strerror (errno));
+    g_free (probe);
+    return FALSE;
+  }
+  close (fd);
+  g_unlink (probe);
+  g_free (probe);
+  return TRUE;
+}
+
+/* The DTLS elements make one certificate per process, when the first one
+ * is created: make it now, not in the first publisher's POST. */
+static void
+prepare_dtls_certificate (void)
+{
+  GstElement *dec = gst_element_factory_make ("dtlsdec", NULL);
+
+  if (dec)
+    gst_object_unref (gst_object_ref_sink (dec));
+}
+
+gboolean
+rr_room_start (RrRoom * room, RrRoomStopped stopped, gpointer user_data,
+    GError ** error)
+{
+  const RrRoomConfig *c = room->config;
+  GstBus *bus;
+
+  room->stopped_cb = stopped;
+  room->stopped_data = user_data;
+  if (!ensure_dir (c->archive_dir, error)
+      || (c->tmp_dir && !ensure_dir (c->tmp_dir, error)))
+    return FALSE;
+  bus = gst_element_get_bus (room->pipeline);
+  room->bus_watch = gst_bus_add_watch (bus, on_bus_message, room);
+  gst_object_unref (bus);
+  if (gst_element_set_state (room->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "the room pipeline could not start");
+    return FALSE;
+  }
+  room->started = TRUE;
+  room->tick = g_timeout_add (TICK_MS, tick, room);
+  prepare_dtls_certificate ();
+
+  for (guint i = 0; i < c->n_inputs; i++) {
+    const RrInputConfig *in = &c->inputs[i];
+
+    switch (in->type) {
+      case RR_INPUT_WHIP:
+        room->whip = rr_whip_server_new (room, in, error);
+        if (room->whip == NULL)
+          goto failed;
+        g_print ("roomrec: WHIP endpoint http://%s:%u%s\n",
+            strchr (in->listen_address, ':') ? "[::1]" : in->listen_address,
+            rr_whip_server_port (room->whip), in->url_path);
+        break;
+      case RR_INPUT_WHEP:{
+        RrWhepClient *w = rr_whep_client_new (room, in, error);
+
+        if (w == NULL)
+          goto failed;
+        g_ptr_array_add (room->wheps, w);
+        break;
+      }
+      case RR_INPUT_RTP:{
+        gchar *sdp = NULL;
+        RrParticipant *p;
+
+        if (in->sdp_file) {
+          if (!g_file_get_contents (in->sdp_file, &sdp, NULL, error)) {
+            g_prefix_error (error, "%s.sdp_file: ", in->path);
+            goto failed;
+          }
+        } else {
+          sdp = g_strdup (in->sdp);
+        }
+        p = rr_room_add_rtp (room, in->user_id, sdp, error);
+        g_free (sdp);
+        if (p == NULL) {
+          g_prefix_error (error, "%s: ", in->path);
+          goto failed;
+        }
+        break;
+      }
+    }
+  }
+  g_print ("roomrec: recording %s of room %s into %s\n", c->recording_id,
+      c->room_id, c->archive_dir);
+  return TRUE;
+
+failed:
+  return FALSE;
+}
+
+static gchar *
+write_report (RrRoom * room)
+{
+  const RrRoomConfig *c = room->config;
+  RrNamingVars vars = { 0, };
+  GError *err = NULL;
+  gchar *rel, *filename, *path, *dir, *text;
+
+  vars.recording_id = c->recording_id;
+  vars.room_id = c->room_id;
+  vars.app_id = c->app_id ? c->app_id : "0";
+  vars.format = rr_format_name (c->format);
+  vars.connection_id = "room";
+  vars.media = "main";
+  vars.type = "av";
+  vars.index = 1;
+  vars.shard = 1;
+  vars.file_start_us = room->start_us;
+  rel = rr_naming_expand (rr_naming_preset_template (c->naming,
+          RR_FILE_REPORT), &vars, &err);
+  if (rel == NULL) {
+    g_printerr ("roomrec: no report: %s\n", err->message);
+    g_clear_error (&err);
+    return NULL;
+  }
+  filename = g_strdup_printf ("%s.json", rel);
+  path = g_build_filename (c->archive_dir, filename, NULL);
+  dir = g_path_get_dirname (path);
+  g_mkdir_with_parents (dir, 0755);
+  text = rr_report_to_json (room->report, g_get_real_time (), path, filename);
+  if (!rr_file_write_atomic (path, text, &err)) {
+    g_printerr ("roomrec: could not write the report %s: %s\n", path,
+        err->message);
+    g_clear_error (&err);
+    g_clear_pointer (&path, g_free);
+  }
+  g_free (text);
+  g_free (dir);
+  g_free (filename);
+  g_free (rel);
+  return path;
+}
+
+static gboolean
+stopped_idle (gpointer data)
+{
+  RrRoom *room = data;
+
+  if (room->stopped_cb)
+    room->stopped_cb (room, room->stopped_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+room_maybe_finish (RrRoom * room)
+{
+  if (!room->stopping || room->stopped
+      || g_hash_table_size (room->participants) > 0)
+    return;
+  room->stopped = TRUE;
+  if (room->stop_timeout) {
+    g_source_remove (room->stop_timeout);
+    room->stop_timeout = 0;
+  }
+  room->report_path = write_report (room);
+  if (room->report_path)
+    g_print ("roomrec: report %s (%u archives)\n", room->report_path,
+        rr_report_n_archives (room->report));
+  gst_element_set_state (room->pipeline, GST_STATE_NULL);
+  g_idle_add (stopped_idle, room);
+}
+
+static gboolean
+stop_timeout_cb (gpointer data)
+{
+  RrRoom *room = data;
+  GList *all = g_hash_table_get_values (room->participants);
+
+  room->stop_timeout = 0;
+  for (GList * l = all; l; l = l->next)
+    participant_finalise (l->data);
+  g_list_free (all);
+  return G_SOURCE_REMOVE;
+}
+
+void
+rr_room_stop (RrRoom * room, RrRoomStopReason reason)
+{
+  static const gchar *const why[] = {
+    [RR_ROOM_STOP_SIGNAL] = "stopped by a signal",
+    [RR_ROOM_STOP_EXPIRED] = "expire_time reached",
+    [RR_ROOM_STOP_IDLE] = "max_idle_time without a participant",
+    [RR_ROOM_STOP_EMPTY] = "the last participant left",
+    [RR_ROOM_STOP_ERROR] = "an error",
+  };
+  GList *all;
+
+  if (room->stopping)
+    return;
+  room->stopping = TRUE;
+  room->stop_reason = reason;
+  g_print ("roomrec: room %s stops: %s\n", room->config->room_id, why[reason]);
+  if (room->whip)
+    rr_whip_server_stop (room->whip);
+  g_ptr_array_set_size (room->wheps, 0);
+  all = g_hash_table_get_values (room->participants);
+  for (GList * l = all; l; l = l->next)
+    rr_participant_end (l->data, "the room stops");
+  g_list_free (all);
+  room->stop_timeout = g_timeout_add_seconds (FINALISE_TIMEOUT_S + 5,
+      stop_timeout_cb, room);
+  room_maybe_finish (room);
+}
+
+void
+rr_room_free (RrRoom * room)
+{
+  if (!room)
+    return;
+  if (room->tick)
+    g_source_remove (room->tick);
+  if (room->stop_timeout)
+    g_source_remove (room->stop_timeout);
+  if (room->bus_watch)
+    g_source_remove (room->bus_watch);
+  g_clear_pointer (&room->whip, rr_whip_server_free);
+  g_ptr_array_unref (room->wheps);
+  gst_element_set_state (room->pipeline, GST_STATE_NULL);
+  g_hash_table_unref (room->participants);
+  gst_object_unref (room->pipeline);
+  rr_report_free (room->report);
+  g_main_context_unref (room->context);
+  g_free (room->report_path);
+  g_free (room);
+}

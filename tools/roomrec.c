@@ -1,0 +1,166 @@
+/* roomrec — the launcher
+ * Copyright (C) 2026 roomrec contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   roomrec run room.json     record one room until it stops
+ *   roomrec check room.json   only check the config
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "room.h"
+
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Exit codes: 0 stopped cleanly, 1 the room failed, 2 usage or config. */
+enum
+{
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,
+  EXIT_USAGE = 2,
+};
+
+typedef struct
+{
+  GMainLoop *loop;
+  RrRoom *room;
+  guint signals;
+  int exit_code;
+} Run;
+
+static void
+usage (FILE * to)
+{
+  fprintf (to,
+      "Usage: roomrec run ROOM.json    record one room until it stops\n"
+      "       roomrec check ROOM.json  check a room config and exit\n"
+      "       roomrec --version\n\n"
+      "The config file is documented in docs/config.md; examples are in\n"
+      "pipelines/*.json.  SIGINT/SIGTERM stop the room: every archive is\n"
+      "finalised and the report written before roomrec exits with 0.\n");
+}
+
+static RrRoomConfig *
+load_config (const gchar * filename)
+{
+  GError *err = NULL;
+  RrRoomConfig *config = rr_room_config_load_file (filename, &err);
+
+  if (config == NULL) {
+    g_printerr ("roomrec: %s: %s\n", filename, err->message);
+    g_error_free (err);
+  }
+  return config;
+}
+
+static void
+on_room_stopped (RrRoom * room, gpointer data)
+{
+  Run *run = data;
+
+  if (rr_room_get_stop_reason (room) == RR_ROOM_STOP_ERROR)
+    run->exit_code = EXIT_FAILED;
+  g_main_loop_quit (run->loop);
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  Run *run = data;
+
+  if (++run->signals > 1) {
+    g_printerr ("roomrec: second signal: exiting without waiting for the "
+        "archives (their files stay in the temp dir)\n");
+    exit (EXIT_FAILED);
+  }
+  rr_room_stop (run->room, RR_ROOM_STOP_SIGNAL);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+cmd_run (const gchar * filename)
+{
+  Run run = { 0, };
+  RrRoomConfig *config = load_config (filename);
+  GError *err = NULL;
+  guint sigint, sigterm;
+
+  if (config == NULL)
+    return EXIT_USAGE;
+  run.room = rr_room_new (config, &err);
+  if (run.room == NULL) {
+    g_printerr ("roomrec: %s\n", err->message);
+    g_error_free (err);
+    rr_room_config_free (config);
+    return EXIT_FAILED;
+  }
+  run.loop = g_main_loop_new (NULL, FALSE);
+  sigint = g_unix_signal_add (SIGINT, on_signal, &run);
+  sigterm = g_unix_signal_add (SIGTERM, on_signal, &run);
+
+  if (!rr_room_start (run.room, on_room_stopped, &run, &err)) {
+    g_printerr ("roomrec: %s\n", err->message);
+    g_clear_error (&err);
+    run.exit_code = EXIT_FAILED;
+    /* whatever had started is finalised the normal way */
+    rr_room_stop (run.room, RR_ROOM_STOP_ERROR);
+  }
+  g_main_loop_run (run.loop);
+  if (run.exit_code == EXIT_OK && rr_room_report_path (run.room) == NULL)
+    run.exit_code = EXIT_FAILED;
+
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  rr_room_free (run.room);
+  rr_room_config_free (config);
+  g_main_loop_unref (run.loop);
+  return run.exit_code;
+}
+
+static int
+cmd_check (const gchar * filename)
+{
+  RrRoomConfig *config = load_config (filename);
+
+  if (config == NULL)
+    return EXIT_USAGE;
+  g_print ("%s: room %s, recording %s, format %s, %u input(s): OK\n",
+      filename, config->room_id, config->recording_id,
+      rr_format_name (config->format), config->n_inputs);
+  rr_room_config_free (config);
+  return EXIT_OK;
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  /* one line at a time, also into a pipe: scripts follow the log */
+  setvbuf (stdout, NULL, _IOLBF, 0);
+  if (argc == 2 && (g_str_equal (argv[1], "--version")
+          || g_str_equal (argv[1], "-v"))) {
+    g_print ("roomrec %s\n", VERSION);
+    return EXIT_OK;
+  }
+  if (argc == 2 && (g_str_equal (argv[1], "--help")
+          || g_str_equal (argv[1], "-h"))) {
+    usage (stdout);
+    return EXIT_OK;
+  }
+  if (argc != 3) {
+    usage (stderr);
+    return EXIT_USAGE;
+  }
+  gst_init (NULL, NULL);
+  if (g_str_equal (argv[1], "run"))
+    return cmd_run (argv[2]);
+  if (g_str_equal (argv[1], "check"))
+    return cmd_check (argv[2]);
+  usage (stderr);
+  return EXIT_USAGE;
+}
