@@ -41,6 +41,7 @@ gstreamer1.0-plugins-ugly
 gstreamer1.0-libav
 gstreamer1.0-nice
 ffmpeg
+curl
 python3
 chromium
 '

@@ -35,6 +35,7 @@
 #include <gst/video/video.h>
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -85,6 +86,7 @@ struct _RrParticipant
   gchar *remote_ufrag;
   gboolean record;
   gboolean offerer;
+  guint twcc_ext_id;            /* of the remote offer, 0 if none */
 
   GstElement *bin;
   GstElement *webrtc;
@@ -107,6 +109,8 @@ struct _RrParticipant
 
   gint64 created_us;
   gint got_media;               /* atomic */
+  gboolean archive_started;     /* main: the first file has a key frame */
+  gint64 last_start_request_us;
 };
 
 struct _RrRoom
@@ -549,6 +553,31 @@ select_inputs (RrParticipant * p, gint64 now)
   g_mutex_unlock (&p->lock);
 }
 
+/* Until the first file has started, ask the sender for a key frame every
+ * second, from here too: the recorder asks only once a video frame
+ * reaches it, and an H.264 parser gives none before the first key frame
+ * when the parameter sets come in-band only. */
+static void
+request_first_keyframe (RrParticipant * p, gint64 now)
+{
+  GstPad *src = NULL;
+
+  if (p->archive_started || !g_atomic_int_get (&p->got_media)
+      || now - p->last_start_request_us < G_USEC_PER_SEC)
+    return;
+  g_mutex_lock (&p->lock);
+  if (p->tracks[TRACK_VIDEO] && p->tracks[TRACK_VIDEO]->active)
+    src = gst_object_ref (p->tracks[TRACK_VIDEO]->active->src);
+  g_mutex_unlock (&p->lock);
+  if (src == NULL)
+    return;
+  p->last_start_request_us = now;
+  gst_pad_send_event (src,
+      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+          TRUE, 0));
+  gst_object_unref (src);
+}
+
 /* ------------------------------------------------------------------ */
 /* participants: ending                                                */
 
@@ -571,6 +600,10 @@ finalise_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Ends the archive's tracks, the video track first: splitmuxsink holds
+ * the other tracks until the reference (video) track starts, so a sender
+ * that never sent a key frame has the audio thread waiting inside the
+ * archive, holding the audio pad's stream lock until video ends. */
 static void
 send_eos_to_archive (GstElement * archive, gpointer data)
 {
@@ -583,12 +616,19 @@ send_eos_to_archive (GstElement * archive, gpointer data)
       pads[k] = gst_object_ref (p->tracks[k]->archive_pad);
   g_mutex_unlock (&p->lock);
 
-  for (guint k = 0; k < N_TRACKS; k++) {
+  for (gint k = N_TRACKS - 1; k >= 0; k--) {
     if (pads[k]) {
       gst_pad_send_event (pads[k], gst_event_new_eos ());
       gst_object_unref (pads[k]);
     }
   }
+}
+
+/* Nothing goes into an archive after its EOS. */
+static GstPadProbeReturn
+drop_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  return GST_PAD_PROBE_DROP;
 }
 
 void
@@ -602,8 +642,18 @@ rr_participant_end (RrParticipant * p, const gchar * why)
     return;
   }
   p->ending = TRUE;
-  for (guint k = 0; k < N_TRACKS; k++)
-    has_tracks |= p->tracks[k] != NULL;
+  for (guint k = 0; k < N_TRACKS; k++) {
+    Track *t = p->tracks[k];
+    GstPad *src;
+
+    if (t == NULL)
+      continue;
+    has_tracks = TRUE;
+    src = gst_element_get_static_pad (t->selector, "src");
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_data, NULL, NULL);
+    gst_object_unref (src);
+  }
   g_mutex_unlock (&p->lock);
   /* nothing ever came: there is no file to finish */
   if (!g_atomic_int_get (&p->got_media))
@@ -617,18 +667,9 @@ rr_participant_end (RrParticipant * p, const gchar * why)
     p->negotiation_timeout = 0;
   }
 
-  /* stop the input first: nothing may be pushed after the EOS */
-  if (p->webrtc) {
-    gst_element_set_locked_state (p->webrtc, TRUE);
-    gst_element_set_state (p->webrtc, GST_STATE_NULL);
-  }
-  for (guint i = 0; p->sources && i < p->sources->len; i++) {
-    GstElement *src = g_ptr_array_index (p->sources, i);
-
-    gst_element_set_locked_state (src, TRUE);
-    gst_element_set_state (src, GST_STATE_NULL);
-  }
-
+  /* the input keeps running (its packets are dropped) until the archive
+   * is done: stopping it now could wait on a thread that is inside the
+   * archive */
   if (!has_tracks) {
     participant_invoke (p, finalise_idle);
     return;
@@ -670,6 +711,9 @@ participant_finalise (RrParticipant * p)
 
   if (p->webrtc)
     g_signal_handlers_disconnect_by_data (p->webrtc, p);
+  /* the archive first: that releases any thread waiting inside it */
+  if (p->archive)
+    gst_element_set_state (p->archive, GST_STATE_NULL);
   gst_element_set_state (p->bin, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (room->pipeline), p->bin);
   if (p->ended)
@@ -795,6 +839,61 @@ reply_has_error (const GstStructure * reply)
   return reply && gst_structure_has_field (reply, "error");
 }
 
+#define TWCC_EXT_URI \
+  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
+/* The id the offer gives the transport-wide-cc header extension. */
+static guint
+offered_twcc_ext_id (const GstSDPMessage * msg)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (msg, i);
+
+    for (guint j = 0; j < gst_sdp_media_attributes_len (m); j++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (m, j);
+      guint id;
+      gchar uri[256];
+
+      if (g_strcmp0 (a->key, "extmap") == 0 && a->value
+          && sscanf (a->value, "%u %255s", &id, uri) == 2 && id > 0
+          && id < 256 && g_str_equal (uri, TWCC_EXT_URI))
+        return id;
+    }
+  }
+  return 0;
+}
+
+/* webrtcbin 1.22 answers transport-cc feedback but drops the offer's
+ * header extension, so a browser gets no bandwidth estimate and stays at
+ * ~0.3 Mbit/s.  Put the extension back into the answer before it is set:
+ * the receiving rtpsession reads it from the caps made from the local
+ * description and sends transport-wide feedback. */
+static void
+answer_add_twcc (GstSDPMessage * answer, guint id)
+{
+  gchar *value = g_strdup_printf ("%u %s", id, TWCC_EXT_URI);
+
+  for (guint i = 0; i < gst_sdp_message_medias_len (answer); i++) {
+    /* GstSDPMessage has no setter for a media in place */
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (answer, i);
+    gboolean have = FALSE;
+
+    if (gst_sdp_media_get_port (m) == 0
+        && !gst_sdp_media_get_attribute_val (m, "bundle-only"))
+      continue;
+    for (guint j = 0; j < gst_sdp_media_attributes_len (m); j++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (m, j);
+
+      if (g_strcmp0 (a->key, "extmap") == 0 && a->value
+          && strstr (a->value, TWCC_EXT_URI))
+        have = TRUE;
+    }
+    if (!have)
+      gst_sdp_media_add_attribute (m, "extmap", value);
+  }
+  g_free (value);
+}
+
 /* Both offer and answer: set it as local description, then wait for the
  * gathering to complete. */
 static void
@@ -817,6 +916,8 @@ on_local_created (GstPromise * promise, gpointer data)
     return;
   }
   gst_promise_unref (promise);
+  if (!p->offerer && p->twcc_ext_id)
+    answer_add_twcc (desc->sdp, p->twcc_ext_id);
   g_signal_emit_by_name (p->webrtc, "set-local-description", desc, NULL);
   gst_webrtc_session_description_free (desc);
   p->local_set = TRUE;
@@ -950,6 +1051,21 @@ parse_description (GstWebRTCSDPType type, const gchar * sdp,
   return gst_webrtc_session_description_new (type, msg);
 }
 
+/* Puts @p in the room; @ready gets its description, or an error when
+ * negotiation takes longer than NEGOTIATION_TIMEOUT_S. */
+static gboolean
+start_negotiation (RrRoom * room, RrParticipant * p, RrAnswerReady ready,
+    gpointer user_data, GError ** error)
+{
+  p->answer_ready = ready;
+  p->answer_data = user_data;
+  if (!participant_attach (room, p, error))
+    return FALSE;
+  p->negotiation_timeout = g_timeout_add_seconds (NEGOTIATION_TIMEOUT_S,
+      negotiation_timeout_cb, p);
+  return TRUE;
+}
+
 RrParticipant *
 rr_room_add_webrtc_answerer (RrRoom * room, const gchar * user_id,
     gboolean record, const gchar * offer_sdp, RrAnswerReady answer_ready,
@@ -991,17 +1107,13 @@ rr_room_add_webrtc_answerer (RrRoom * room, const gchar * user_id,
   }
   prepare_tracks (p, sdp_has_media (offer->sdp, "audio"),
       sdp_has_media (offer->sdp, "video"));
+  p->twcc_ext_id = offered_twcc_ext_id (offer->sdp);
   p->etag = g_strdup_printf ("\"%s\"", p->id);
-  p->answer_ready = answer_ready;
-  p->answer_data = user_data;
-
-  if (!participant_attach (room, p, error)) {
+  if (!start_negotiation (room, p, answer_ready, user_data, error)) {
     gst_webrtc_session_description_free (offer);
     participant_unref (p);
     return NULL;
   }
-  p->negotiation_timeout = g_timeout_add_seconds (NEGOTIATION_TIMEOUT_S,
-      negotiation_timeout_cb, p);
   promise = gst_promise_new_with_change_func (on_remote_offer_set,
       participant_ref (p), (GDestroyNotify) participant_unref);
   g_signal_emit_by_name (p->webrtc, "set-remote-description", offer, promise);
@@ -1105,14 +1217,10 @@ rr_room_add_webrtc_offerer (RrRoom * room, const gchar * user_id,
     add_recv_transceiver (p->webrtc, recv_caps (&opus, 1, "audio"));
   }
   prepare_tracks (p, TRUE, TRUE);
-  p->answer_ready = offer_ready;
-  p->answer_data = user_data;
-  if (!participant_attach (room, p, error)) {
+  if (!start_negotiation (room, p, offer_ready, user_data, error)) {
     participant_unref (p);
     return NULL;
   }
-  p->negotiation_timeout = g_timeout_add_seconds (NEGOTIATION_TIMEOUT_S,
-      negotiation_timeout_cb, p);
   promise = gst_promise_new_with_change_func (on_local_created,
       participant_ref (p), (GDestroyNotify) participant_unref);
   g_signal_emit_by_name (p->webrtc, "create-offer", NULL, promise);
@@ -1315,6 +1423,16 @@ on_archive_message (RrRoom * room, const GstStructure * s)
     }
     if (!g_str_equal (name, "splitmuxrec-split-archive-end"))
       g_print ("roomrec: file ready: %s\n", location);
+  } else if (g_str_equal (name, "splitmuxrec-archive-started")) {
+    RrParticipant *p = rr_room_find_participant (room,
+        gst_structure_get_string (s, "connection-id"));
+
+    /* the muxer has the first key frame */
+    if (p)
+      p->archive_started = TRUE;
+    if (g_strcmp0 (gst_structure_get_string (s, "kind"), "archive") != 0)
+      return;
+    g_print ("roomrec: file started: %s\n", location);
   } else if (g_str_equal (name, "splitmuxrec-archive-failed")) {
     const gchar *tmp = gst_structure_get_string (s, "tmp-location");
     const gchar *reason = gst_structure_get_string (s, "reason");
@@ -1408,6 +1526,7 @@ tick (gpointer data)
     if (p->ending)
       continue;
     select_inputs (p, now);
+    request_first_keyframe (p, now);
     for (guint k = 0; k < N_TRACKS; k++) {
       Track *t = p->tracks[k];
 

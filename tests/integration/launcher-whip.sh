@@ -11,6 +11,10 @@
 #                                     archives of the same user
 #   split                             split files on time, thanks to PLI
 #                                     (the sender's own key frames are 10 s apart)
+#   h264-long-gop                     H.264 whose own key frames are 10 s
+#                                     apart (in-band parameter sets only):
+#                                     the launcher's key-frame request starts
+#                                     the file at once
 #   gone                              a publisher vanishes without DELETE:
 #                                     its archive is finalised anyway
 set -eu
@@ -22,7 +26,7 @@ trap 'room_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 port=$(free_tcp_port)
 format=webm video_codecs= split=
 case $case in
-  h264-opus) format=mp4 ;;
+  h264-opus | h264-long-gop) format=mp4 ;;
   h265) format=mp4 ;;
   split) split='"split_duration": 2,' ;;
 esac
@@ -135,6 +139,15 @@ case $case in
     done
     grep -q 'keyframe-requests: [1-9]' "$WORK/pub-p1.log" ||
       fail "the sender got no key-frame request"
+    ;;
+  h264-long-gop)
+    publish p1 --video h264 --audio opus --duration 4 --gop 300
+    wait_publisher p1
+    room_stop
+    grep -q 'keyframe-requests: [1-9]' "$WORK/pub-p1.log" ||
+      fail "the sender got no key-frame request"
+    set -- $(archives)
+    check_media "$1" h264 opus 2.5
     ;;
   gone)
     publish p1 --video vp8 --audio opus --duration 3 --no-delete
