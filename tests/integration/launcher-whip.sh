@@ -15,6 +15,8 @@
 #                                     apart (in-band parameter sets only):
 #                                     the launcher's key-frame request starts
 #                                     the file at once
+#   blocked                           a user on subscribe.block publishes:
+#                                     received, never recorded
 #   gone                              a publisher vanishes without DELETE:
 #                                     its archive is finalised anyway
 set -eu
@@ -24,8 +26,9 @@ WORK=$(mktemp -d)
 trap 'room_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
 port=$(free_tcp_port)
-format=webm video_codecs= split=
+format=webm video_codecs= split= extra=
 case $case in
+  blocked) extra='"subscribe": {"block": ["eve"]},' ;;
   h264-opus | h264-long-gop) format=mp4 ;;
   h265) format=mp4 ;;
   split) split='"split_duration": 2,' ;;
@@ -38,6 +41,7 @@ cat >"$WORK/room.json" <<EOF
   "archive_dir": "$WORK/archive",
   "format": "$format",
   $split
+  $extra
   "pli_interval": 20,
   "media_timeout": 3,
   "metadata": {"test": "$case"},
@@ -148,6 +152,17 @@ case $case in
       fail "the sender got no key-frame request"
     set -- $(archives)
     check_media "$1" h264 opus 2.5
+    ;;
+  blocked)
+    publish eve --video vp8 --audio opus --duration 3
+    publish alice --video vp8 --audio opus --duration 3
+    wait_publisher eve
+    wait_publisher alice
+    room_stop
+    set -- $(archives)
+    [ $# = 1 ] || fail "expected only alice's archive, got $#: $*"
+    [ "$(json_get "${1%.*}.json" user_id)" = alice ] || fail "the archive is not alice's"
+    check_media "$1" vp8 opus 2
     ;;
   gone)
     publish p1 --video vp8 --audio opus --duration 3 --no-delete
