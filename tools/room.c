@@ -46,7 +46,10 @@ GST_DEBUG_CATEGORY_STATIC (room_debug);
 #define NEGOTIATION_TIMEOUT_S 10
 /* How long a participant's archive may take to finish its files. */
 #define FINALISE_TIMEOUT_S 60
-#define TICK_MS 500
+#define TICK_MS 250
+/* A track's input that sent nothing for this long has stopped (a sender
+ * restart, a paused simulcast layer): another live one takes over. */
+#define INPUT_SILENT_US (400 * G_USEC_PER_SEC / 1000)
 
 enum
 {
@@ -109,6 +112,7 @@ struct _RrParticipant
 
   gint64 created_us;
   gint got_media;               /* atomic */
+  gint64 last_discarded_us;     /* atomic: media of tracks not recorded */
   gboolean archive_started;     /* main: the first file has a key frame */
   gint64 last_start_request_us;
 };
@@ -403,6 +407,16 @@ prepare_tracks (RrParticipant * p, gboolean audio, gboolean video)
   g_mutex_unlock (&p->lock);
 }
 
+static GstPadProbeReturn
+note_discarded_media (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  RrParticipant *p = data;
+
+  __atomic_store_n (&p->last_discarded_us, g_get_monotonic_time (),
+      __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 discard_pad (RrParticipant * p, GstPad * pad)
 {
@@ -413,6 +427,9 @@ discard_pad (RrParticipant * p, GstPad * pad)
   gst_bin_add (GST_BIN (p->bin), sink);
   gst_element_sync_state_with_parent (sink);
   sinkpad = gst_element_get_static_pad (sink, "sink");
+  /* a participant that is not recorded is still there while it sends */
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, note_discarded_media, p, NULL);
   gst_pad_link (pad, sinkpad);
   gst_object_unref (sinkpad);
 }
@@ -526,7 +543,7 @@ select_inputs (RrParticipant * p, gint64 now)
       TrackInput *in = g_ptr_array_index (t->inputs, i);
 
       in->window_bytes = (guint) g_atomic_int_and (&in->bytes, 0);
-      if (in->removed || now - input_last_us (in) > G_USEC_PER_SEC)
+      if (in->removed || now - input_last_us (in) > INPUT_SILENT_US)
         continue;
       if (best == NULL || in->window_bytes > best->window_bytes)
         best = in;
@@ -534,14 +551,16 @@ select_inputs (RrParticipant * p, gint64 now)
     if (best == NULL || best == t->active)
       continue;
     active_silent = t->active == NULL || t->active->removed
-        || now - input_last_us (t->active) > G_USEC_PER_SEC;
+        || now - input_last_us (t->active) > INPUT_SILENT_US;
     /* a sender that restarted (new SSRC) or a simulcast layer that
      * carries clearly more than the one recorded, in the first seconds:
      * switching later would cut the recording on a non-key frame */
     if (active_silent || (now - t->created_us < 3 * G_USEC_PER_SEC
             && best->window_bytes > 3 * (t->active->window_bytes / 2))) {
-      GST_INFO ("participant %s: %s track now records %s:%s", p->id,
-          k == TRACK_VIDEO ? "video" : "audio", GST_DEBUG_PAD_NAME (best->src));
+      g_print ("roomrec: participant %s: %s now from %s:%s (%s)\n", p->id,
+          k == TRACK_VIDEO ? "video" : "audio",
+          GST_DEBUG_PAD_NAME (best->src), active_silent ?
+          "the sender's new stream" : "the layer with the most bytes");
       t->active = best;
       g_object_set (t->selector, "active-pad", best->selector_pad, NULL);
       if (k == TRACK_VIDEO)
@@ -1521,7 +1540,8 @@ tick (gpointer data)
   g_hash_table_iter_init (&iter, room->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     RrParticipant *p = value;
-    gint64 last = p->created_us;
+    gint64 last = MAX (p->created_us,
+        __atomic_load_n (&p->last_discarded_us, __ATOMIC_RELAXED));
 
     if (p->ending)
       continue;

@@ -15,6 +15,10 @@
 #                                     apart (in-band parameter sets only):
 #                                     the launcher's key-frame request starts
 #                                     the file at once
+#   ssrc-change                       the sender restarts its video stream
+#                                     (new SSRC and sequence numbers: webrtcbin
+#                                     gives the track a new pad): one archive
+#                                     goes on with the media after the change
 #   blocked                           a user on subscribe.block publishes:
 #                                     received, never recorded
 #   gone                              a publisher vanishes without DELETE:
@@ -152,6 +156,17 @@ case $case in
       fail "the sender got no key-frame request"
     set -- $(archives)
     check_media "$1" h264 opus 2.5
+    ;;
+  ssrc-change)
+    publish p1 --video vp8 --audio opus --duration 7 --ssrc-change-at 3
+    wait_publisher p1
+    room_stop
+    grep -q 'ssrc changed' "$WORK/pub-p1.log" || fail "the publisher did not change its SSRC"
+    set -- $(archives)
+    [ $# = 1 ] || fail "expected 1 archive across the SSRC change, got $#: $*"
+    check_media "$1" vp8 opus 5.5
+    grep -q "video now from .*new stream" "$ROOM_LOG" ||
+      fail "the launcher did not switch to the new stream's pad"
     ;;
   blocked)
     publish eve --video vp8 --audio opus --duration 3

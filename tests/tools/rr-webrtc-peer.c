@@ -44,6 +44,7 @@
 #endif
 
 #include <gst/gst.h>
+#include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
@@ -432,6 +433,9 @@ typedef struct
   gboolean trickle;
   gdouble resize_at;            /* < 0: no resize */
   gint resize_width, resize_height;
+  gdouble ssrc_change_at;       /* < 0: never */
+  gint ssrc_changed;            /* atomic: rewrite video packets */
+  guint32 new_ssrc;
 
   GMainLoop *loop;
   GstElement *pipeline;
@@ -457,6 +461,7 @@ typedef struct
   guint ice_timeout_id;
   guint duration_id;
   guint resize_id;
+  guint ssrc_id;
 
   gint keyframe_requests;
   gint media_gate;              /* 0 until ICE connected */
@@ -629,6 +634,7 @@ publisher_finish (Publisher * p, gint exit_code)
   clear_source (&p->ice_timeout_id);
   clear_source (&p->duration_id);
   clear_source (&p->resize_id);
+  clear_source (&p->ssrc_id);
   publisher_delete (p);
   g_main_loop_quit (p->loop);
 }
@@ -851,6 +857,58 @@ on_resize (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A sender that restarts its video stream: from now on its packets carry
+ * another SSRC and sequence numbers.  Done on the packets because the
+ * payloaders take their SSRC from the negotiated caps. */
+static gboolean
+rewrite_rtp (GstBuffer ** buf, guint idx, gpointer user_data)
+{
+  Publisher *p = user_data;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  *buf = gst_buffer_make_writable (*buf);
+  if (gst_rtp_buffer_map (*buf, GST_MAP_READWRITE, &rtp)) {
+    gst_rtp_buffer_set_ssrc (&rtp, p->new_ssrc);
+    gst_rtp_buffer_set_seq (&rtp, gst_rtp_buffer_get_seq (&rtp) + 20000);
+    gst_rtp_buffer_unmap (&rtp);
+  }
+  return TRUE;
+}
+
+static GstPadProbeReturn
+change_ssrc (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Publisher *p = user_data;
+
+  if (!g_atomic_int_get (&p->ssrc_changed))
+    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    rewrite_rtp (&buf, 0, p);
+    info->data = buf;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list =
+        gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+
+    gst_buffer_list_foreach (list, rewrite_rtp, p);
+    info->data = list;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+on_ssrc_change (gpointer user_data)
+{
+  Publisher *p = user_data;
+
+  p->ssrc_id = 0;
+  p->new_ssrc = g_random_int ();
+  g_atomic_int_set (&p->ssrc_changed, 1);
+  g_print ("ssrc changed to %u\n", p->new_ssrc);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_ice_state_main (Deferred * d)
 {
@@ -873,6 +931,9 @@ on_ice_state_main (Deferred * d)
       if (p->resize_at >= 0 && p->capsfilter)
         p->resize_id = g_timeout_add ((guint) (p->resize_at * 1000),
             on_resize, p);
+      if (p->ssrc_change_at >= 0)
+        p->ssrc_id = g_timeout_add ((guint) (p->ssrc_change_at * 1000),
+            on_ssrc_change, p);
       break;
     case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
       g_printerr ("ICE failed\n");
@@ -1038,6 +1099,13 @@ publisher_add_media (Publisher * p, const Codec * codec, gboolean video)
         error->message);
     g_clear_error (&error);
     return FALSE;
+  }
+  if (video) {
+    GstPad *src = gst_element_get_static_pad (branch, "src");
+
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, change_ssrc, p, NULL);
+    gst_object_unref (src);
   }
   sinkpad = link_branch (p->pipeline, p->webrtc, branch, NULL);
   if (sinkpad == NULL)
@@ -1873,7 +1941,7 @@ usage (FILE * out)
       "      [--video vp8|vp9|h264|h265|av1|none] [--audio opus|none]\n"
       "      [--duration SECONDS] [--no-delete] [--trickle]\n"
       "      [--width W --height H] [--fps N] [--resize-at SECONDS WxH]\n"
-      "      [--gop FRAMES]\n"
+      "      [--gop FRAMES] [--ssrc-change-at SECONDS]\n"
       "    defaults: --video vp8 --audio opus --duration 5 (0: until\n"
       "    SIGINT/SIGTERM) --width 320 --height 240 --fps 30, key frames\n"
       "    every 60 frames (30 for av1) unless --gop or a request\n"
@@ -1982,6 +2050,8 @@ parse_args (int argc, char **argv, gboolean whip, Publisher * p, Server * srv)
       p->url = g_strdup (val);
     } else if (g_strcmp0 (opt, "--duration") == 0 && whip) {
       ok = parse_double (val, &p->duration);
+    } else if (g_strcmp0 (opt, "--ssrc-change-at") == 0 && whip) {
+      ok = parse_double (val, &p->ssrc_change_at);
     } else if (g_strcmp0 (opt, "--resize-at") == 0 && whip) {
       ok = i + 2 < argc && parse_double (val, &p->resize_at) &&
           parse_size (argv[i + 2], &p->resize_width, &p->resize_height);
@@ -2025,6 +2095,7 @@ main (int argc, char **argv)
   p.media = defaults;
   p.duration = 5;
   p.resize_at = -1;
+  p.ssrc_change_at = -1;
   srv.media = defaults;
   srv.path = g_strdup ("/whep");
   srv.not_before = 0;
