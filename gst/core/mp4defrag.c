@@ -1298,6 +1298,7 @@ build_moov (Defrag * d)
   Builder b = { d, g_byte_array_new (), TRUE };
   guint64 movie_duration = 0, out = 0;
   guint i, trak_index = 0;
+  gboolean have_samples = FALSE;
   BoxIter it;
   Box c;
   gsize off;
@@ -1327,14 +1328,22 @@ build_moov (Defrag * d)
     movie_duration = MAX (movie_duration, t->tkhd_duration);
   }
 
+  for (i = 0; i < d->tracks->len; i++)
+    have_samples |= g_array_index (d->tracks, Track, i).samples->len > 0;
+
   off = box_begin (&b, BOX_MOOV);
   box_iter_init (&it, d->moov, d->moov_len);
   while (b.ok && box_iter_next (&it, &c) > 0) {
     if (c.type == BOX_MVHD) {
       write_time_box (&b, &c, 4, movie_duration);
     } else if (c.type == BOX_TRAK) {
-      write_trak (&b, &c, &g_array_index (d->tracks, Track, trak_index),
-          trak_index);
+      Track *t = &g_array_index (d->tracks, Track, trak_index);
+
+      /* A track that never got a sample (a sender that never sent a key
+       * frame) has no sample description either: players refuse the whole
+       * file for it.  Leave it out when another track has media. */
+      if (t->samples->len > 0 || t->moov_has_samples || !have_samples)
+        write_trak (&b, &c, t, trak_index);
       trak_index++;
     } else if (c.type != BOX_MVEX) {
       copy_box (&b, &c);

@@ -32,6 +32,15 @@ static const gchar *pipeline_av_aac =
     "audiotestsrc num-buffers=130 ! audio/x-raw,rate=44100,channels=2 ! "
     "voaacenc ! m.";
 
+/* A video track that got caps but never a frame (a sender that never sent
+ * a key frame): mp4mux writes a track without samples or sample entry. */
+static const gchar *pipeline_empty_video =
+    "videotestsrc num-buffers=5 ! " VIDEO_CAPS " ! x264enc ! h264parse ! "
+    "identity drop-probability=1.0 ! "
+    "mp4mux name=m fragment-duration=1000 ! filesink location=%s "
+    "audiotestsrc num-buffers=150 samplesperbuffer=960 ! "
+    "audio/x-raw,rate=48000 ! opusenc ! m.";
+
 static const gchar *pipeline_not_fragmented =
     "videotestsrc num-buffers=30 ! " VIDEO_CAPS " ! "
     "x264enc ! h264parse ! mp4mux ! filesink location=%s";
@@ -612,6 +621,35 @@ test_late_track (void)
   g_free (dir);
 }
 
+/* A track without a single sample is left out of the normal MP4 (players
+ * refuse a track without a sample description); the others stay. */
+static void
+test_empty_track (void)
+{
+  gchar *dir, *in, *out, *probe;
+  GError *err = NULL;
+
+  if (!have_tools ())
+    return;
+  dir = g_dir_make_tmp ("rr-mp4defrag-XXXXXX", NULL);
+  in = g_build_filename (dir, "in.mp4", NULL);
+  out = g_build_filename (dir, "out.mp4", NULL);
+  record (pipeline_empty_video, in);
+  g_assert_true (rr_mp4_defragment (in, out, &err));
+  g_assert_no_error (err);
+  assert_normal_mp4 (out);
+  assert_decodes_cleanly (out);
+  probe = probe_frames (out);
+  g_assert_null (strstr (probe, "h264"));
+  g_assert_cmpuint (frames_of (probe, "opus"), >=, 130);
+  g_assert_cmpfloat_with_epsilon (probe_duration (out), 3.0, 0.1);
+  g_free (probe);
+  remove_dir (dir);
+  g_free (in);
+  g_free (out);
+  g_free (dir);
+}
+
 /* The output may replace the input. */
 static void
 test_in_place (void)
@@ -802,6 +840,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mp4defrag/truncated", test_truncated);
   g_test_add_func ("/mp4defrag/not-fragmented", test_not_fragmented_recording);
   g_test_add_func ("/mp4defrag/late-track", test_late_track);
+  g_test_add_func ("/mp4defrag/empty-track", test_empty_track);
   g_test_add_func ("/mp4defrag/in-place", test_in_place);
   g_test_add_func ("/mp4defrag/corrupted", test_corrupted);
   return g_test_run ();
