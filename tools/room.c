@@ -67,6 +67,8 @@ typedef struct
   gint64 last_us;               /* atomic: last packet (monotonic) */
   gint bytes;                   /* atomic: bytes since the last tick */
   guint64 window_bytes;         /* main: bytes in the last tick */
+  guint64 held_bytes;           /* main: bytes while the layer is chosen */
+  gulong hold;                  /* drop probe until a layer is chosen */
   gboolean removed;
 } TrackInput;
 
@@ -76,7 +78,7 @@ typedef struct
   GstPad *archive_pad;          /* requested sink pad of the archive */
   GPtrArray *inputs;            /* TrackInput* */
   TrackInput *active;
-  gint64 created_us;
+  gint64 created_us;            /* when its first input came */
 } Track;
 
 struct _RrParticipant
@@ -90,6 +92,7 @@ struct _RrParticipant
   gboolean record;
   gboolean offerer;
   guint twcc_ext_id;            /* of the remote offer, 0 if none */
+  GstSDPMedia *simulcast;       /* the offer's video m-line, if simulcast */
 
   GstElement *bin;
   GstElement *webrtc;
@@ -145,6 +148,8 @@ struct _RrRoom
 };
 
 static void participant_finalise (RrParticipant * p);
+static GstPadProbeReturn drop_data (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data);
 static gboolean kind_is_recorded (RrParticipant * p, guint kind);
 static void room_maybe_finish (RrRoom * room);
 
@@ -187,6 +192,7 @@ participant_unref (RrParticipant * p)
   for (guint i = 0; i < N_TRACKS; i++)
     track_free (p->tracks[i]);
   g_clear_pointer (&p->sources, g_ptr_array_unref);
+  g_clear_pointer (&p->simulcast, gst_sdp_media_free);
   gst_clear_object (&p->bin);
   g_mutex_clear (&p->lock);
   g_free (p->id);
@@ -471,11 +477,18 @@ attach_input (RrParticipant * p, GstPad * pad, guint kind)
   in->last_us = g_get_monotonic_time ();
   in->probe = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_BUFFER_LIST, count_media, in, NULL);
+  if (t->inputs->len == 0)
+    t->created_us = g_get_monotonic_time ();
+  /* simulcast: no layer reaches the archive before the highest one is
+   * known (select_inputs), so that the file starts with it */
+  if (kind == TRACK_VIDEO && p->simulcast)
+    in->hold = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_data, NULL, NULL);
   if (gst_pad_link (pad, in->selector_pad) != GST_PAD_LINK_OK)
     GST_WARNING ("participant %s: could not link %s:%s", p->id,
         GST_DEBUG_PAD_NAME (pad));
   g_ptr_array_add (t->inputs, in);
-  if (t->active == NULL) {
+  if (t->active == NULL && in->hold == 0) {
     t->active = in;
     g_object_set (t->selector, "active-pad", in->selector_pad, NULL);
   }
@@ -527,6 +540,18 @@ on_webrtc_pad_removed (GstElement * webrtc, GstPad * pad, RrParticipant * p)
   g_mutex_unlock (&p->lock);
 }
 
+/* Makes @in the input @t records. */
+static void
+release_layer (Track * t, TrackInput * in)
+{
+  if (in->hold) {
+    gst_pad_remove_probe (in->src, in->hold);
+    in->hold = 0;
+  }
+  t->active = in;
+  g_object_set (t->selector, "active-pad", in->selector_pad, NULL);
+}
+
 /* Picks the input each track records.  Main context, every tick. */
 static void
 select_inputs (RrParticipant * p, gint64 now)
@@ -550,6 +575,27 @@ select_inputs (RrParticipant * p, gint64 now)
     }
     if (best == NULL || best == t->active)
       continue;
+    if (t->active == NULL) {
+      /* simulcast layers held back: after 700 ms of them, the one with
+       * the most bytes is the highest */
+      for (guint i = 0; i < t->inputs->len; i++) {
+        TrackInput *in = g_ptr_array_index (t->inputs, i);
+
+        in->held_bytes += in->window_bytes;
+        if (in->held_bytes > best->held_bytes)
+          best = in;
+      }
+      if (now - t->created_us < 700 * (G_USEC_PER_SEC / 1000))
+        continue;
+      g_print ("roomrec: participant %s: recording simulcast layer %s:%s "
+          "of %u (the most bytes)\n", p->id, GST_DEBUG_PAD_NAME (best->src),
+          t->inputs->len);
+      release_layer (t, best);
+      gst_pad_send_event (best->src,
+          gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+              TRUE, 0));
+      continue;
+    }
     active_silent = t->active == NULL || t->active->removed
         || now - input_last_us (t->active) > INPUT_SILENT_US;
     /* a sender that restarted (new SSRC) or a simulcast layer that
@@ -561,8 +607,7 @@ select_inputs (RrParticipant * p, gint64 now)
           k == TRACK_VIDEO ? "video" : "audio",
           GST_DEBUG_PAD_NAME (best->src), active_silent ?
           "the sender's new stream" : "the layer with the most bytes");
-      t->active = best;
-      g_object_set (t->selector, "active-pad", best->selector_pad, NULL);
+      release_layer (t, best);
       if (k == TRACK_VIDEO)
         gst_pad_send_event (best->src,
             gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
@@ -913,6 +958,84 @@ answer_add_twcc (GstSDPMessage * answer, guint id)
   g_free (value);
 }
 
+#define RID_EXT_URI "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+#define MID_EXT_URI "urn:ietf:params:rtp-hdrext:sdes:mid"
+
+/* A copy of the offer's video m-line when it sends simulcast. */
+static GstSDPMedia *
+offered_simulcast (const GstSDPMessage * msg)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (msg, i);
+    const gchar *sim = gst_sdp_media_get_attribute_val (m, "simulcast");
+    GstSDPMedia *copy = NULL;
+
+    if (g_strcmp0 (gst_sdp_media_get_media (m), "video") == 0 && sim
+        && g_str_has_prefix (sim, "send ")) {
+      gst_sdp_media_copy (m, &copy);
+      return copy;
+    }
+  }
+  return NULL;
+}
+
+static void
+add_extmap_like (GstSDPMedia * answer, const GstSDPMedia * offer,
+    const gchar * uri)
+{
+  for (guint j = 0; j < gst_sdp_media_attributes_len (offer); j++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (offer, j);
+
+    if (g_strcmp0 (a->key, "extmap") == 0 && a->value
+        && g_str_has_suffix (a->value, uri)) {
+      gst_sdp_media_add_attribute (answer, "extmap", a->value);
+      return;
+    }
+  }
+}
+
+/* webrtcbin 1.22 receives simulcast (one src pad per layer) but does not
+ * answer it: without a=simulcast in the answer a browser sends only its
+ * lowest layer.  Accept every offered layer (each `a=rid:X send` becomes
+ * `a=rid:X recv`) with the header extensions that name them; the track's
+ * selector then records the layer with the most bytes. */
+static void
+answer_add_simulcast (GstSDPMessage * answer, const GstSDPMedia * offer)
+{
+  const gchar *mid = gst_sdp_media_get_attribute_val (offer, "mid");
+  const gchar *sim = gst_sdp_media_get_attribute_val (offer, "simulcast");
+
+  for (guint i = 0; i < gst_sdp_message_medias_len (answer); i++) {
+    /* GstSDPMessage has no setter for a media in place */
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (answer, i);
+    gchar *recv;
+
+    if (g_strcmp0 (gst_sdp_media_get_attribute_val (m, "mid"), mid) != 0
+        || gst_sdp_media_get_attribute_val (m, "simulcast"))
+      continue;
+    for (guint j = 0; j < gst_sdp_media_attributes_len (offer); j++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (offer, j);
+      gchar **parts;
+
+      if (g_strcmp0 (a->key, "rid") != 0 || a->value == NULL)
+        continue;
+      parts = g_strsplit (a->value, " ", 3);
+      if (parts[0] && parts[1] && g_str_equal (parts[1], "send")) {
+        gchar *v = g_strdup_printf ("%s recv", parts[0]);
+
+        gst_sdp_media_add_attribute (m, "rid", v);
+        g_free (v);
+      }
+      g_strfreev (parts);
+    }
+    recv = g_strdup_printf ("recv %s", sim + strlen ("send "));
+    gst_sdp_media_add_attribute (m, "simulcast", recv);
+    g_free (recv);
+    add_extmap_like (m, offer, MID_EXT_URI);
+    add_extmap_like (m, offer, RID_EXT_URI);
+  }
+}
+
 /* Both offer and answer: set it as local description, then wait for the
  * gathering to complete. */
 static void
@@ -937,6 +1060,8 @@ on_local_created (GstPromise * promise, gpointer data)
   gst_promise_unref (promise);
   if (!p->offerer && p->twcc_ext_id)
     answer_add_twcc (desc->sdp, p->twcc_ext_id);
+  if (!p->offerer && p->simulcast)
+    answer_add_simulcast (desc->sdp, p->simulcast);
   g_signal_emit_by_name (p->webrtc, "set-local-description", desc, NULL);
   gst_webrtc_session_description_free (desc);
   p->local_set = TRUE;
@@ -1127,6 +1252,11 @@ rr_room_add_webrtc_answerer (RrRoom * room, const gchar * user_id,
   prepare_tracks (p, sdp_has_media (offer->sdp, "audio"),
       sdp_has_media (offer->sdp, "video"));
   p->twcc_ext_id = offered_twcc_ext_id (offer->sdp);
+  p->simulcast = offered_simulcast (offer->sdp);
+  /* the layers are held back until the highest is known (select_inputs):
+   * the audio must not start the files alone meanwhile */
+  if (p->simulcast && p->archive)
+    g_object_set (p->archive, "track-wait", 3 * GST_SECOND, NULL);
   p->etag = g_strdup_printf ("\"%s\"", p->id);
   if (!start_negotiation (room, p, answer_ready, user_data, error)) {
     gst_webrtc_session_description_free (offer);
