@@ -79,6 +79,7 @@ typedef struct
   GPtrArray *inputs;            /* TrackInput* */
   TrackInput *active;
   gint64 created_us;            /* when its first input came */
+  gint64 last_input_us;         /* when its latest input came */
 } Track;
 
 struct _RrParticipant
@@ -93,6 +94,7 @@ struct _RrParticipant
   gboolean offerer;
   guint twcc_ext_id;            /* of the remote offer, 0 if none */
   GstSDPMedia *simulcast;       /* the offer's video m-line, if simulcast */
+  guint n_layers;               /* simulcast layers offered */
 
   GstElement *bin;
   GstElement *webrtc;
@@ -479,6 +481,7 @@ attach_input (RrParticipant * p, GstPad * pad, guint kind)
       GST_PAD_PROBE_TYPE_BUFFER_LIST, count_media, in, NULL);
   if (t->inputs->len == 0)
     t->created_us = g_get_monotonic_time ();
+  t->last_input_us = g_get_monotonic_time ();
   /* simulcast: no layer reaches the archive before the highest one is
    * known (select_inputs), so that the file starts with it */
   if (kind == TRACK_VIDEO && p->simulcast)
@@ -576,8 +579,8 @@ select_inputs (RrParticipant * p, gint64 now)
     if (best == NULL || best == t->active)
       continue;
     if (t->active == NULL) {
-      /* simulcast layers held back: after 700 ms of them, the one with
-       * the most bytes is the highest */
+      /* simulcast layers held back: the one with the most bytes is the
+       * highest */
       for (guint i = 0; i < t->inputs->len; i++) {
         TrackInput *in = g_ptr_array_index (t->inputs, i);
 
@@ -585,7 +588,10 @@ select_inputs (RrParticipant * p, gint64 now)
         if (in->held_bytes > best->held_bytes)
           best = in;
       }
-      if (now - t->created_us < 700 * (G_USEC_PER_SEC / 1000))
+      /* every offered layer there for 500 ms, or 2.5 s after the first */
+      if (!(t->inputs->len >= p->n_layers
+              && now - t->last_input_us >= G_USEC_PER_SEC / 2)
+          && now - t->created_us < 5 * G_USEC_PER_SEC / 2)
         continue;
       g_print ("roomrec: participant %s: recording simulcast layer %s:%s "
           "of %u (the most bytes)\n", p->id, GST_DEBUG_PAD_NAME (best->src),
@@ -1253,10 +1259,18 @@ rr_room_add_webrtc_answerer (RrRoom * room, const gchar * user_id,
       sdp_has_media (offer->sdp, "video"));
   p->twcc_ext_id = offered_twcc_ext_id (offer->sdp);
   p->simulcast = offered_simulcast (offer->sdp);
+  for (guint i = 0; p->simulcast
+      && i < gst_sdp_media_attributes_len (p->simulcast); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (p->simulcast, i);
+
+    if (g_strcmp0 (a->key, "rid") == 0 && a->value
+        && strstr (a->value, " send"))
+      p->n_layers++;
+  }
   /* the layers are held back until the highest is known (select_inputs):
    * the audio must not start the files alone meanwhile */
   if (p->simulcast && p->archive)
-    g_object_set (p->archive, "track-wait", 3 * GST_SECOND, NULL);
+    g_object_set (p->archive, "track-wait", 5 * GST_SECOND, NULL);
   p->etag = g_strdup_printf ("\"%s\"", p->id);
   if (!start_negotiation (room, p, answer_ready, user_data, error)) {
     gst_webrtc_session_description_free (offer);
