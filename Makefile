@@ -3,8 +3,9 @@
 #
 #   make deps     install missing Debian packages (tools/install-deps.sh)
 #   make build    meson setup (first time) + meson compile, warnings = errors
-#   make check    deps, build, every meson test suite, the unit and
-#                 fuzz-replay suites again under ASan/UBSan, the
+#   make check    deps, build, every meson test suite, the unit,
+#                 fuzz-replay, elements and launcher suites again under
+#                 ASan/UBSan, the
 #                 pipelines/*.launch runs, the indent check, one summary line
 #   make demo     deps, build, record a 5 s demo room (tools/roomrec-demo.sh)
 #   make indent   reformat gst/**/*.c and tools/*.c in GStreamer style
@@ -65,7 +66,8 @@ check: deps
 	log=$(BUILD)/meson-logs/testlog.json
 	asan_log=$(ASAN_BUILD)/meson-logs/testlog.json
 	asan_elements_log=$(ASAN_BUILD)/meson-logs/elements-asan.json
-	rm -f "$$log" "$$asan_log" "$$asan_elements_log"
+	asan_launcher_log=$(ASAN_BUILD)/meson-logs/launcher-asan.json
+	rm -f "$$log" "$$asan_log" "$$asan_elements_log" "$$asan_launcher_log"
 	# step NAME RC [--testlog|--results FILE]: a step that exited non-zero
 	# without its own log showing a failure becomes a failure of its own.
 	step () {
@@ -122,6 +124,16 @@ check: deps
 	        --suite elements --logbase elements-asan || rc=$$?
 	    step "meson test -C $(ASAN_BUILD) --suite elements" $$rc \
 	      --testlog "$$asan_elements_log"
+	    # The launcher end to end under the sanitizers: its HTTP, SDP and
+	    # pipeline code with real WebRTC sessions (leaks not checked, as
+	    # for the elements).
+	    rc=0
+	    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	      $(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 \
+	        --suite launcher --logbase launcher-asan || rc=$$?
+	    step "meson test -C $(ASAN_BUILD) --suite launcher" $$rc \
+	      --testlog "$$asan_launcher_log"
 	  fi
 
 	  banner "pipelines/*.launch"
@@ -138,7 +150,7 @@ check: deps
 
 	banner "summary"
 	set -- --results "$$steps"
-	for f in "$$log" "$$asan_log" "$$asan_elements_log"; do
+	for f in "$$log" "$$asan_log" "$$asan_elements_log" "$$asan_launcher_log"; do
 	  if [ -f "$$f" ]; then set -- "$$@" --testlog "$$f"; fi
 	done
 	for f in $(RESULTS)/pipelines.results $(RESULTS)/indent.results; do
