@@ -13,6 +13,7 @@
  * first problem.
  */
 #include "roomconfig.h"
+#include "jsonmsg.h"
 
 #include "ids.h"
 
@@ -41,203 +42,11 @@ rr_config_error_quark (void)
 /* ------------------------------------------------------------------ */
 /* messages                                                            */
 
-/* JSON-style escaping, cut after @max_chars characters. */
-static void
-append_escaped (GString * out, const gchar * s, gsize max_chars)
-{
-  const gchar *p = s;
-  gsize n = 0;
-
-  while (*p) {
-    gunichar c = g_utf8_get_char_validated (p, -1);
-
-    if (n == max_chars) {
-      g_string_append (out, "…");
-      return;
-    }
-    n++;
-    if (c == (gunichar) - 1 || c == (gunichar) - 2) {
-      g_string_append_printf (out, "\\x%02X", (guchar) * p);
-      p++;
-      continue;
-    }
-    if (c == '"' || c == '\\')
-      g_string_append_printf (out, "\\%c", (gchar) c);
-    else if (c == '\n')
-      g_string_append (out, "\\n");
-    else if (c == '\t')
-      g_string_append (out, "\\t");
-    else if (c == '\r')
-      g_string_append (out, "\\r");
-    else if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029)
-      g_string_append_printf (out, "\\u%04X", c);
-    else
-      g_string_append_len (out, p, g_utf8_next_char (p) - p);
-    p = g_utf8_next_char (p);
-  }
-}
-
-static gchar *
-quote (const gchar * s)
-{
-  GString *out = g_string_new ("\"");
-
-  append_escaped (out, s, MAX_SHOWN_CHARS);
-  g_string_append_c (out, '"');
-  return g_string_free (out, FALSE);
-}
-
-static gboolean
-is_plain_key (const gchar * key)
-{
-  const gchar *p;
-
-  if (!g_ascii_isalpha (key[0]) && key[0] != '_')
-    return FALSE;
-  for (p = key; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '_')
-      return FALSE;
-  return p - key <= MAX_SHOWN_CHARS;
-}
-
-/* $.key, or $["odd key"] when the key is not an identifier */
-static void
-path_append_key (GString * path, const gchar * key)
-{
-  if (is_plain_key (key)) {
-    g_string_append_c (path, '.');
-    g_string_append (path, key);
-  } else {
-    g_string_append (path, "[\"");
-    append_escaped (path, key, MAX_SHOWN_CHARS);
-    g_string_append (path, "\"]");
-  }
-}
-
-static gchar *
-key_path (const gchar * opath, const gchar * key)
-{
-  GString *p = g_string_new (opath);
-
-  path_append_key (p, key);
-  return g_string_free (p, FALSE);
-}
-
-static gchar *
-index_path (const gchar * apath, guint i)
-{
-  return g_strdup_printf ("%s[%u]", apath, i);
-}
-
-/* *INDENT-OFF* */
-static void fail (GError ** error, RrConfigError code, const gchar * path,
-    const gchar * format, ...) G_GNUC_PRINTF (4, 5);
-/* *INDENT-ON* */
-
 /* "<path>: <message>" */
-static void
-fail (GError ** error, RrConfigError code, const gchar * path,
-    const gchar * format, ...)
-{
-  va_list args;
-  gchar *msg;
-
-  va_start (args, format);
-  msg = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, RR_CONFIG_ERROR, code, "%s: %s", path, msg);
-  g_free (msg);
-}
-
-/* Integral values without a fraction, others as the shortest text that
- * reads back the same. */
-static gchar *
-number_text (gdouble d)
-{
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-  static const gchar *const formats[] = { "%.15g", "%.16g", "%.17g" };
-  guint i;
-
-  if (d >= -1e15 && d <= 1e15 && d == (gdouble) (gint64) d)
-    return g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) d);
-  /* 0.1, not 0.10000000000000001 */
-  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
-    g_ascii_formatd (buf, sizeof (buf), formats[i], d);
-    if (g_ascii_strtod (buf, NULL) == d)
-      break;
-  }
-  return g_strdup (buf);
-}
-
-static gboolean
-node_is_number (JsonNode * node)
-{
-  GType t;
-
-  if (!JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  t = json_node_get_value_type (node);
-  return t == G_TYPE_INT64 || t == G_TYPE_DOUBLE;
-}
-
-static gboolean
-node_is_string (JsonNode * node)
-{
-  return JSON_NODE_HOLDS_VALUE (node)
-      && json_node_get_value_type (node) == G_TYPE_STRING;
-}
-
-static gchar *
-node_number_text (JsonNode * node)
-{
-  if (json_node_get_value_type (node) == G_TYPE_INT64)
-    return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
-  return number_text (json_node_get_double (node));
-}
-
-/* What the user wrote, for "expected …, got …" */
-static gchar *
-describe_node (JsonNode * node)
-{
-  GType t;
-
-  switch (JSON_NODE_TYPE (node)) {
-    case JSON_NODE_OBJECT:
-      return g_strdup ("an object");
-    case JSON_NODE_ARRAY:
-      return g_strdup ("an array");
-    case JSON_NODE_NULL:
-      return g_strdup ("null");
-    case JSON_NODE_VALUE:
-      break;
-  }
-  t = json_node_get_value_type (node);
-  if (t == G_TYPE_STRING) {
-    gchar *q = quote (json_node_get_string (node));
-    gchar *s = g_strdup_printf ("a string (%s)", q);
-
-    g_free (q);
-    return s;
-  }
-  if (t == G_TYPE_BOOLEAN)
-    return g_strdup_printf ("a boolean (%s)",
-        json_node_get_boolean (node) ? "true" : "false");
-  if (t == G_TYPE_INT64 || t == G_TYPE_DOUBLE)
-    return node_number_text (node);
-  return g_strdup ("an unknown value");
-}
-
-static gboolean
-type_error (GError ** error, const gchar * path, const gchar * expected,
-    JsonNode * node)
-{
-  gchar *got = describe_node (node);
-
-  fail (error, RR_CONFIG_ERROR_TYPE, path, "expected %s, got %s", expected,
-      got);
-  g_free (got);
-  return FALSE;
-}
+#define fail(error, code, path, ...) \
+  rr_json_set_error (error, RR_CONFIG_ERROR, code, path, __VA_ARGS__)
+#define type_error(error, path, expected, node) \
+  rr_json_type_error (error, RR_CONFIG_ERROR, RR_CONFIG_ERROR_TYPE, path, expected, node)
 
 /* ------------------------------------------------------------------ */
 /* strict JSON text check                                              */
@@ -272,7 +81,7 @@ jcheck_path (JCheck * jc)
     if (!f->is_object)
       g_string_append_printf (p, "[%u]", f->index);
     else if (f->key)
-      path_append_key (p, f->key);
+      rr_json_path_append_key (p, f->key);
   }
   return g_string_free (p, FALSE);
 }
@@ -806,7 +615,7 @@ static gboolean
 unknown_key (GError ** error, const gchar * opath, const gchar * key,
     const gchar * const *known, const gchar * extra)
 {
-  gchar *path = key_path (opath, key);
+  gchar *path = rr_json_key_path (opath, key);
   gchar *list = g_strjoinv (", ", (gchar **) known);
   GString *msg = g_string_new ("unknown key (");
   guint i;
@@ -846,7 +655,7 @@ require (JsonObject * obj, const gchar * opath, const gchar * key,
 
   if (json_object_has_member (obj, key))
     return TRUE;
-  path = key_path (opath, key);
+  path = rr_json_key_path (opath, key);
   fail (error, RR_CONFIG_ERROR_MISSING, path, "required key is missing");
   g_free (path);
   return FALSE;
@@ -907,7 +716,7 @@ static gboolean
 string_node (JsonNode * node, const gchar * path, TextKind kind,
     gsize min_len, gsize max_len, const gchar ** out, GError ** error)
 {
-  if (!node_is_string (node))
+  if (!rr_json_node_is_string (node))
     return type_error (error, path, "a string", node);
   if (!check_text (path, json_node_get_string (node), kind, min_len, max_len,
           error))
@@ -928,7 +737,7 @@ read_string (JsonObject * obj, const gchar * opath, const gchar * key,
 
   if (node == NULL)
     return TRUE;
-  path = key_path (opath, key);
+  path = rr_json_key_path (opath, key);
   ok = string_node (node, path, kind, min_len, max_len, &s, error);
   if (ok) {
     g_free (*out);
@@ -952,7 +761,7 @@ read_bool (JsonObject * obj, const gchar * opath, const gchar * key,
     *out = json_node_get_boolean (node);
     return TRUE;
   }
-  path = key_path (opath, key);
+  path = rr_json_key_path (opath, key);
   type_error (error, path, "true or false", node);
   g_free (path);
   return FALSE;
@@ -970,7 +779,7 @@ typedef struct
 static gchar *
 range_text (const Range * r)
 {
-  gchar *lo = number_text (r->min), *hi = number_text (r->max);
+  gchar *lo = rr_json_number_text (r->min), *hi = rr_json_number_text (r->max);
   GString *s = g_string_new ("(");
 
   if (r->zero_ok)
@@ -1008,7 +817,7 @@ static gboolean
 range_error (GError ** error, const gchar * path, const Range * r,
     gdouble v, const gchar * context)
 {
-  gchar *got = number_text (v), *range = range_text (r);
+  gchar *got = rr_json_number_text (v), *range = range_text (r);
 
   fail (error, RR_CONFIG_ERROR_RANGE, path, "%s is out of range%s %s", got,
       context ? context : "", range);
@@ -1025,11 +834,11 @@ number_node (JsonNode * node, const gchar * path, const Range * r,
 {
   gdouble v;
 
-  if (!node_is_number (node))
+  if (!rr_json_node_is_number (node))
     return type_error (error, path, what, node);
   v = json_node_get_double (node);
   if (integer && !is_integral (v)) {
-    gchar *got = number_text (v);
+    gchar *got = rr_json_number_text (v);
 
     fail (error, RR_CONFIG_ERROR_TYPE, path, "expected %s, got %s",
         what_integer, got);
@@ -1054,7 +863,7 @@ read_seconds (JsonObject * obj, const gchar * opath, const gchar * key,
 
   if (node == NULL)
     return TRUE;
-  path = key_path (opath, key);
+  path = rr_json_key_path (opath, key);
   ok = number_node (node, path, r, !r->fraction, "a number of seconds",
       "a whole number of seconds", &v, error);
   g_free (path);
@@ -1075,7 +884,7 @@ read_uint (JsonObject * obj, const gchar * opath, const gchar * key,
 
   if (node == NULL)
     return TRUE;
-  path = key_path (opath, key);
+  path = rr_json_key_path (opath, key);
   ok = number_node (node, path, r, TRUE, "an integer", "an integer", &v, error);
   g_free (path);
   if (ok) {
@@ -1101,7 +910,7 @@ read_array (JsonObject * obj, const gchar * opath, const gchar * key,
     *out = json_node_get_array (node);
     return TRUE;
   }
-  path = key_path (opath, key);
+  path = rr_json_key_path (opath, key);
   type_error (error, path, what, node);
   g_free (path);
   return FALSE;
@@ -1155,7 +964,7 @@ parse_naming (JsonObject * root, RrRoomConfig * c, GError ** error)
     return FALSE;
   c->naming = RR_NAMING_PRESET_SORA;
   if (name && !rr_naming_preset_from_string (name, &c->naming)) {
-    gchar *q = quote (name);
+    gchar *q = rr_json_quote (name);
 
     fail (error, RR_CONFIG_ERROR_RANGE, "$.naming", "%s is not a naming "
         "preset (sora, trtc or sparkrtc)", q);
@@ -1177,7 +986,7 @@ parse_naming (JsonObject * root, RrRoomConfig * c, GError ** error)
 
     if (tmpl == NULL)
       continue;
-    path = key_path ("$", keys[i]);
+    path = rr_json_key_path ("$", keys[i]);
     if (!rr_naming_template_validate (tmpl, &err)) {
       fail (error, RR_CONFIG_ERROR_RANGE, path, "%s", err->message);
       g_error_free (err);
@@ -1237,9 +1046,9 @@ parse_codec_list (JsonObject * root, const gchar * key, gboolean video,
 
   n = json_array_get_length (arr);
   *out = g_new0 (RrCodec, MAX (n, 1));
-  apath = key_path ("$", key);
+  apath = rr_json_key_path ("$", key);
   for (i = 0; i < n; i++) {
-    gchar *path = index_path (apath, i);
+    gchar *path = rr_json_index_path (apath, i);
     const gchar *name = NULL;
     gchar *reason = NULL;
     RrCodec codec = RR_CODEC_UNKNOWN;
@@ -1249,7 +1058,7 @@ parse_codec_list (JsonObject * root, const gchar * key, gboolean video,
     if (ok) {
       codec = rr_codec_from_encoding_name (name);
       if (!webrtc_codec (codec, video)) {
-        gchar *q = quote (name);
+        gchar *q = rr_json_quote (name);
         const gchar *hint = video ? "VP8, VP9, H264, H265 or AV1"
             : "OPUS, PCMU or PCMA";
 
@@ -1297,7 +1106,7 @@ parse_format (JsonObject * root, RrRoomConfig * c, GError ** error)
     return FALSE;
   c->format = RR_FORMAT_MP4;
   if (name && !rr_format_from_string (name, &c->format)) {
-    gchar *q = quote (name);
+    gchar *q = rr_json_quote (name);
 
     fail (error, RR_CONFIG_ERROR_RANGE, "$.format", "%s is not a format "
         "(mp4, webm, mkv, hls or ogg)", q);
@@ -1437,9 +1246,9 @@ read_user_list (JsonObject * obj, const gchar * opath, const gchar * key,
     return TRUE;
   n = json_array_get_length (arr);
   *out = g_new0 (gchar *, n + 1);
-  apath = key_path (opath, key);
+  apath = rr_json_key_path (opath, key);
   for (i = 0; i < n; i++) {
-    gchar *path = index_path (apath, i);
+    gchar *path = rr_json_index_path (apath, i);
     const gchar *id = NULL;
     gboolean ok = string_node (json_array_get_element (arr, i), path,
         TEXT_LINE, 1, MAX_ID_BYTES, &id, error);
@@ -1491,7 +1300,7 @@ parse_subscribe (JsonObject * root, RrRoomConfig * c, GError ** error)
   for (i = 0; c->subscribe_block[i]; i++) {
     if (g_hash_table_contains (allowed, c->subscribe_block[i])) {
       gchar *path = g_strdup_printf ("$.subscribe.block[%u]", i);
-      gchar *q = quote (c->subscribe_block[i]);
+      gchar *q = rr_json_quote (c->subscribe_block[i]);
 
       fail (error, RR_CONFIG_ERROR_COMBINATION, path, "user %s is both "
           "allowed and blocked; remove it from one of the lists", q);
@@ -1547,23 +1356,23 @@ parse_participants (JsonObject * root, RrRoomConfig * c, GError ** error)
   tokens = g_hash_table_new (g_str_hash, g_str_equal);
   for (i = 0; ok && i < c->n_participants; i++) {
     RrParticipantConfig *p = &c->participants[i];
-    gchar *path = index_path ("$.participants", i);
+    gchar *path = rr_json_index_path ("$.participants", i);
     gchar *sub = NULL;
     guint other = 0;
 
     ok = parse_participant (json_array_get_element (arr, i), path, p, error);
     if (ok && (other = GPOINTER_TO_UINT (g_hash_table_lookup (users,
                     p->user_id)))) {
-      gchar *q = quote (p->user_id);
+      gchar *q = rr_json_quote (p->user_id);
 
-      sub = key_path (path, "user_id");
+      sub = rr_json_key_path (path, "user_id");
       fail (error, RR_CONFIG_ERROR_COMBINATION, sub, "user %s is listed "
           "twice (also at $.participants[%u])", q, other - 1);
       g_free (q);
       ok = FALSE;
     } else if (ok && p->token && (other = GPOINTER_TO_UINT
             (g_hash_table_lookup (tokens, p->token)))) {
-      sub = key_path (path, "token");
+      sub = rr_json_key_path (path, "token");
       fail (error, RR_CONFIG_ERROR_COMBINATION, sub, "the same token is "
           "given to $.participants[%u]; every participant needs its own",
           other - 1);
@@ -1747,9 +1556,9 @@ parse_whip (JsonObject * obj, const gchar * opath, RrInputConfig * in,
     in->listen_address = g_strdup ("127.0.0.1");
     in->listen_port = 8080;
   } else if (!parse_listen (listen, &in->listen_address, &in->listen_port)) {
-    gchar *q = quote (listen);
+    gchar *q = rr_json_quote (listen);
 
-    path = key_path (opath, "listen");
+    path = rr_json_key_path (opath, "listen");
     fail (error, RR_CONFIG_ERROR_RANGE, path, "%s is not host:port (such "
         "as \"127.0.0.1:8080\", \"[::1]:8080\" or \"0.0.0.0:0\"; IPv6 "
         "addresses in brackets; port 0–65535, 0 = any free port)", q);
@@ -1765,9 +1574,9 @@ parse_whip (JsonObject * obj, const gchar * opath, RrInputConfig * in,
     return FALSE;
   problem = url_path_problem (in->url_path);
   if (problem) {
-    gchar *q = quote (in->url_path);
+    gchar *q = rr_json_quote (in->url_path);
 
-    path = key_path (opath, "path");
+    path = rr_json_key_path (opath, "path");
     fail (error, RR_CONFIG_ERROR_RANGE, path, "%s %s", q, problem);
     g_free (q);
     g_free (path);
@@ -1780,7 +1589,7 @@ parse_whip (JsonObject * obj, const gchar * opath, RrInputConfig * in,
           "\"turn:…\" URLs", &arr, error))
     return FALSE;
   if (arr) {
-    gchar *apath = key_path (opath, "ice_servers");
+    gchar *apath = rr_json_key_path (opath, "ice_servers");
 
     n = json_array_get_length (arr);
     in->ice_servers = g_new0 (gchar *, n + 1);
@@ -1789,7 +1598,7 @@ parse_whip (JsonObject * obj, const gchar * opath, RrInputConfig * in,
       gboolean ok, scheme_ok = FALSE;
       guint k;
 
-      path = index_path (apath, i);
+      path = rr_json_index_path (apath, i);
       ok = string_node (json_array_get_element (arr, i), path,
           TEXT_VISIBLE_ASCII, 1, MAX_PATH_BYTES, &url, error);
       for (k = 0; ok && schemes[k]; k++) {
@@ -1799,7 +1608,7 @@ parse_whip (JsonObject * obj, const gchar * opath, RrInputConfig * in,
           scheme_ok = TRUE;
       }
       if (ok && (!scheme_ok || strpbrk (url, "<>\",\\"))) {
-        gchar *q = quote (url);
+        gchar *q = rr_json_quote (url);
 
         fail (error, RR_CONFIG_ERROR_RANGE, path, "%s is not a STUN/TURN URL "
             "(\"stun:host:port\", \"turns:host:port?transport=tcp\"; no < > "
@@ -1847,9 +1656,9 @@ parse_whep (JsonObject * obj, const gchar * opath, RrInputConfig * in,
       || *g_uri_get_host (uri) == '\0'
       || (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0
           && g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") != 0)) {
-    gchar *q = quote (in->url);
+    gchar *q = rr_json_quote (in->url);
 
-    path = key_path (opath, "url");
+    path = rr_json_key_path (opath, "url");
     fail (error, RR_CONFIG_ERROR_RANGE, path, "%s is not an http:// or "
         "https:// URL of a WHEP endpoint (such as "
         "\"https://sfu.example.com/whep/room1\")", q);
@@ -1871,9 +1680,10 @@ parse_whep (JsonObject * obj, const gchar * opath, RrInputConfig * in,
       || !read_uint (obj, opath, "retry_limit", &limit, &retry_limit, error))
     return FALSE;
   if (max_ns < initial_ns) {
-    gchar *a = number_text (initial_ns / 1e9), *b = number_text (max_ns / 1e9);
+    gchar *a = rr_json_number_text (initial_ns / 1e9), *b =
+        rr_json_number_text (max_ns / 1e9);
 
-    path = key_path (opath, json_object_has_member (obj, "retry_max")
+    path = rr_json_key_path (opath, json_object_has_member (obj, "retry_max")
         ? "retry_max" : "retry_initial");
     fail (error, RR_CONFIG_ERROR_COMBINATION, path, "retry_max (%s s%s) is "
         "less than retry_initial (%s s); the retry delay grows from "
@@ -1913,7 +1723,7 @@ parse_rtp (JsonObject * obj, const gchar * opath, RrInputConfig * in,
           MAX_CONFIG_BYTES, &in->sdp, error))
     return FALSE;
   if (in->sdp && !g_str_has_prefix (in->sdp, "v=0")) {
-    gchar *path = key_path (opath, "sdp");
+    gchar *path = rr_json_key_path (opath, "sdp");
 
     fail (error, RR_CONFIG_ERROR_RANGE, path, "does not look like SDP: it "
         "must start with \"v=0\" (use \\r\\n or \\n between lines)");
@@ -1945,7 +1755,7 @@ parse_input (JsonNode * node, const gchar * opath, RrInputConfig * in,
     if (g_str_equal (type, input_type_names[t]))
       break;
   if (t == G_N_ELEMENTS (input_type_names)) {
-    gchar *q = quote (type), *path = key_path (opath, "type");
+    gchar *q = rr_json_quote (type), *path = rr_json_key_path (opath, "type");
 
     fail (error, RR_CONFIG_ERROR_RANGE, path, "%s is not an input type "
         "(whip, whep or rtp)", q);
@@ -2006,7 +1816,7 @@ parse_inputs (JsonObject * root, RrRoomConfig * c, GError ** error)
   for (i = 0; i < c->n_inputs; i++) {
     RrInputConfig *in = &c->inputs[i];
 
-    in->path = index_path ("$.inputs", i);
+    in->path = rr_json_index_path ("$.inputs", i);
     if (!parse_input (json_array_get_element (arr, i), in->path, in, error))
       return FALSE;
     if (in->type == RR_INPUT_WHIP) {
@@ -2061,7 +1871,7 @@ rr_room_config_load_data (const gchar * data, gssize length, GError ** error)
   }
   node = json_parser_get_root (parser);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
-    gchar *got = node ? describe_node (node) : g_strdup ("nothing");
+    gchar *got = node ? rr_json_describe_node (node) : g_strdup ("nothing");
 
     fail (error, RR_CONFIG_ERROR_SYNTAX, "$", "the room config must be a "
         "JSON object ({\"room_id\": …, \"inputs\": […]}), got %s", got);
