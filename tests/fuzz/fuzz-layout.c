@@ -30,24 +30,7 @@
 
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
 
-/* LeakSanitizer: GLib's type system and quark table keep what they
- * register for the life of the process (see fuzz-roomconfig.c). */
-const char *__lsan_default_suppressions (void);
-const char *__asan_default_options (void);
-
-const char *
-__lsan_default_suppressions (void)
-{
-  return "leak:_dl_init\n";
-}
-
-#ifndef ROOMREC_LIBFUZZER       /* too slow for fuzzing */
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
-#endif
+#include "../lib/lsan-glib.h"
 
 static void
 check_length (const RrLayoutLength * l, gboolean is_size)

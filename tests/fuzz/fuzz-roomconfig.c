@@ -30,27 +30,7 @@
 
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
 
-/* LeakSanitizer: GLib abandons its first quark table on purpose when it
- * grows (lock-free readers may still hold it), and gst_init() makes it
- * grow.  The table is allocated in GLib's constructor, so only leaks from
- * library constructors are ignored; GLib has no frame pointers, so that
- * frame is only seen with the slow unwinder. */
-const char *__lsan_default_suppressions (void);
-const char *__asan_default_options (void);
-
-const char *
-__lsan_default_suppressions (void)
-{
-  return "leak:_dl_init\n";
-}
-
-#ifndef ROOMREC_LIBFUZZER       /* too slow for fuzzing */
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
-#endif
+#include "../lib/lsan-glib.h"
 
 static void
 check_config (const RrRoomConfig * c)

@@ -6,25 +6,7 @@
 
 #include <gst/gst.h>
 
-/* LeakSanitizer: GLib abandons its first quark table on purpose when it
- * grows (lock-free readers may still hold it), and gst_init() makes it
- * grow.  The table is allocated in GLib's constructor, so only leaks from
- * library constructors are ignored; GLib has no frame pointers, so that
- * frame is only seen with the slow unwinder. */
-const char *__lsan_default_suppressions (void);
-const char *__asan_default_options (void);
-
-const char *
-__lsan_default_suppressions (void)
-{
-  return "leak:_dl_init\n";
-}
-
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
+#include "../lib/lsan-glib.h"
 
 /* The test environment scans plugins in the test process
  * (GST_REGISTRY_FORK=no, for the element tests), and LeakSanitizer would
