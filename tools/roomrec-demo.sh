@@ -2,7 +2,8 @@
 # Record a short demo room with the built plugin: one participant sending
 # VP8 video and Opus audio over RTP (made up by test sources and encoders)
 # into rtparchivesink, about 5 seconds, then say where the files are and
-# how to play them.  `make demo` builds first and then runs this.
+# how to play them; then a WebRTC room with the launcher (`roomrec run`,
+# WHIP) and two publishers.  `make demo` builds first and then runs this.
 #
 # Usage: tools/roomrec-demo.sh [FORMAT]
 #   FORMAT      rtparchivesink's format: webm (default), mkv, mp4, hls, ogg
@@ -118,3 +119,60 @@ done
 if find "$out" -type f -newer "$stamp" -name '*.json' | grep -q .; then
   echo "The .json files beside them are the sidecars (times, codecs, sizes)."
 fi
+
+# A WebRTC room with the launcher: `roomrec run` serves WHIP on 127.0.0.1,
+# two test publishers (VP8 + Opus, real ICE/DTLS/SRTP) join, the room stops
+# on SIGINT: one archive per participant and the room's report.
+roomrec=$build_dir/tools/roomrec
+peer=$build_dir/tests/tools/rr-webrtc-peer
+if [ ! -x "$roomrec" ] || [ ! -x "$peer" ]; then
+  echo "$me: $roomrec or $peer is missing: build first (make build)" >&2
+  exit 1
+fi
+room_id=demo-room
+room_rec=room-$(date -u +%Y%m%dT%H%M%SZ)
+room_dir=$(mktemp -d "${TMPDIR:-/tmp}/roomrec-demo-room.XXXXXX")
+trap 'rm -f "$stamp"; rm -rf "$room_dir"' EXIT
+cat >"$room_dir/room.json" <<EOF
+{
+  "room_id": "$room_id",
+  "recording_id": "$room_rec",
+  "archive_dir": "$archive_dir",
+  "format": "$( [ "$format" = mkv ] && echo mkv || echo webm )",
+  "metadata": {"demo": true},
+  "inputs": [{"type": "whip", "listen": "127.0.0.1:0"}]
+}
+EOF
+echo
+echo "$me: a WebRTC room: roomrec run $room_dir/room.json (WHIP), 2 publishers"
+"$roomrec" run "$room_dir/room.json" >"$room_dir/roomrec.log" 2>&1 &
+room_pid=$!
+i=0
+until grep -q '^roomrec: WHIP endpoint' "$room_dir/roomrec.log" 2>/dev/null; do
+  i=$((i + 1))
+  if [ $i -ge 100 ] || ! kill -0 "$room_pid" 2>/dev/null; then
+    echo "$me: roomrec did not start:" >&2
+    cat "$room_dir/roomrec.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+url=$(sed -n 's/^roomrec: WHIP endpoint //p' "$room_dir/roomrec.log")
+for who in alice bob; do
+  "$peer" whip-publish --url "$url?user_id=$who" --video vp8 --audio opus \
+    --width 640 --height 360 --duration "$seconds" \
+    >"$room_dir/$who.log" 2>&1 &
+  echo $! >"$room_dir/$who.pid"
+done
+ok=1
+for who in alice bob; do
+  wait "$(cat "$room_dir/$who.pid")" || { ok=0; cat "$room_dir/$who.log" >&2; }
+done
+kill -INT "$room_pid"
+wait "$room_pid" || ok=0
+sed 's/^/  /' "$room_dir/roomrec.log"
+[ $ok = 1 ] || { echo "$me: the WebRTC room failed" >&2; exit 1; }
+echo
+echo "Room $room_id recorded into $archive_dir/$room_rec:"
+find "$archive_dir/$room_rec" -type f | LC_ALL=C sort | sed 's/^/  /'
+echo "report-$room_rec.json lists both archives with their start/stop offsets."
