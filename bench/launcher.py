@@ -18,6 +18,7 @@ tests/tools/rr-webrtc-peer (real ICE, DTLS, SRTP over the host's address):
      bounded by their CPU, not the launcher's.
 
 usage: bench/launcher.py [--build build] [--ns 1,4,8] [--seconds 20]
+                        [--size 360p|720p]
 Results: printed as a Markdown table (copy into docs/benchmarks.md).
 """
 import argparse
@@ -123,12 +124,18 @@ def post_latency(room, n=20):
     return times
 
 
-def publish(build, url, seconds, name):
+# videotestsrc snow: noise that costs the whole bitrate (a ball pattern
+# comes out at ~0.2 Mbit/s whatever the setting)
+SIZES = {"360p": ("640", "360", "1000"), "720p": ("1280", "720", "2500")}
+
+
+def publish(build, url, seconds, name, size="360p"):
+    w, h, kbits = SIZES[size]
     return subprocess.Popen(
         [os.path.join(build, "tests", "tools", "rr-webrtc-peer"),
          "whip-publish", "--url", url + "?user_id=" + name, "--video", "h264",
-         "--audio", "opus", "--width", "640", "--height", "360",
-         "--gop", "300", "--duration", str(seconds)],
+         "--audio", "opus", "--width", w, "--height", h, "--bitrate", kbits,
+         "--pattern", "snow", "--gop", "300", "--duration", str(seconds)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=dict(os.environ,
                  GST_PLUGIN_PATH_1_0=os.path.join(build, "gst")))
@@ -150,8 +157,9 @@ def first_keyframe(build, room):
     return found[0] - t_ice
 
 
-def concurrent(build, room, n, seconds):
-    pubs = [publish(build, room.url, seconds, "p%d" % i) for i in range(n)]
+def concurrent(build, room, n, seconds, size):
+    pubs = [publish(build, room.url, seconds, "p%d" % i, size)
+            for i in range(n)]
     time.sleep(3)          # connected, recording
     c0, t0 = cpu_seconds(room.proc.pid), time.monotonic()
     time.sleep(seconds - 5)
@@ -166,6 +174,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     ap.add_argument("--ns", default="1,4,8")
     ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--size", choices=sorted(SIZES), default="360p",
+                    help="publishers' H.264: 360p ~1 Mbit/s, 720p ~2.5 Mbit/s")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="roomrec-bench-")
     room = Room(args.build, work)
@@ -174,7 +184,8 @@ def main():
         kf = [first_keyframe(args.build, room) for _ in range(3)]
         rows = []
         for n in [int(x) for x in args.ns.split(",")]:
-            rows.append((n,) + concurrent(args.build, room, n, args.seconds))
+            rows.append((n,) + concurrent(args.build, room, n, args.seconds,
+                                          args.size))
             time.sleep(7)  # the sessions end (DELETE), files finish
     finally:
         room.stop()
@@ -185,7 +196,8 @@ def main():
     print("| ICE connected → first key frame in the file (3 runs) | %s |"
           % (", ".join("%.2f s" % k for k in kfs) or "not measured"))
     print()
-    print("| publishers (H.264 640x360 + Opus) | connected and recorded | launcher CPU (cores) | launcher CPU s per participant per media minute |")
+    w, h, kbits = SIZES[args.size]
+    print("| publishers (H.264 %sx%s %s kbit/s + Opus) | connected and recorded | launcher CPU (cores) | launcher CPU s per participant per media minute |" % (w, h, kbits))
     print("|---|---|---|---|")
     for n, ok, cores, per_min in rows:
         print("| %d | %d | %.2f | %.2f |" % (n, ok, cores, per_min))

@@ -112,6 +112,8 @@ typedef struct
   const Codec *audio;           /* NULL: no audio */
   gint width, height, fps;
   gint gop;                     /* frames between key frames, 0: encoder's */
+  gint bitrate;                 /* video kbit/s, 0: encoder's */
+  const gchar *pattern;         /* videotestsrc pattern, "ball" */
 } MediaOptions;
 
 static const Codec *
@@ -175,9 +177,10 @@ make_branch (const Codec * codec, gboolean video, const MediaOptions * opts,
     GstCaps *caps = raw_video_caps (opts->width, opts->height, opts->fps);
     gchar *caps_str = gst_caps_to_string (caps);
 
-    desc = g_strdup_printf ("videotestsrc is-live=true pattern=ball ! "
+    desc = g_strdup_printf ("videotestsrc is-live=true pattern=%s ! "
         "capsfilter name=rawcaps caps=\"%s\" ! %s ! %s pt=%u",
-        caps_str, codec->encoder, codec->payloader, pt);
+        opts->pattern ? opts->pattern : "ball", caps_str, codec->encoder,
+        codec->payloader, pt);
     g_free (caps_str);
     gst_caps_unref (caps);
   } else {
@@ -193,6 +196,19 @@ make_branch (const Codec * codec, gboolean video, const MediaOptions * opts,
 
   enc = gst_bin_get_by_name (GST_BIN (bin), "enc");
   g_assert (enc != NULL);
+  if (video && opts->bitrate > 0) {
+    GObjectClass *klass = G_OBJECT_GET_CLASS (enc);
+
+    /* x264enc, x265enc "bitrate" and av1enc "target-bitrate" are in
+     * kbit/s, vp8enc/vp9enc "target-bitrate" in bit/s */
+    if (g_object_class_find_property (klass, "bitrate"))
+      g_object_set (enc, "bitrate", (guint) opts->bitrate, NULL);
+    else if (g_str_has_prefix (GST_OBJECT_NAME (gst_element_get_factory
+                (enc)), "av1"))
+      g_object_set (enc, "target-bitrate", (guint) opts->bitrate, NULL);
+    else if (g_object_class_find_property (klass, "target-bitrate"))
+      g_object_set (enc, "target-bitrate", opts->bitrate * 1000, NULL);
+  }
   if (video && opts->gop > 0) {
     GObjectClass *klass = G_OBJECT_GET_CLASS (enc);
 
@@ -1941,7 +1957,8 @@ usage (FILE * out)
       "      [--video vp8|vp9|h264|h265|av1|none] [--audio opus|none]\n"
       "      [--duration SECONDS] [--no-delete] [--trickle]\n"
       "      [--width W --height H] [--fps N] [--resize-at SECONDS WxH]\n"
-      "      [--gop FRAMES] [--ssrc-change-at SECONDS]\n"
+      "      [--gop FRAMES] [--ssrc-change-at SECONDS] [--bitrate KBITS]\n"
+      "      [--pattern videotestsrc-pattern]\n"
       "    defaults: --video vp8 --audio opus --duration 5 (0: until\n"
       "    SIGINT/SIGTERM) --width 320 --height 240 --fps 30, key frames\n"
       "    every 60 frames (30 for av1) unless --gop or a request\n"
@@ -2044,6 +2061,12 @@ parse_args (int argc, char **argv, gboolean whip, Publisher * p, Server * srv)
       ok = parse_int (val, 16, 4096, &media->height);
     } else if (g_strcmp0 (opt, "--fps") == 0) {
       ok = parse_int (val, 1, 120, &media->fps);
+    } else if (g_strcmp0 (opt, "--pattern") == 0) {
+      /* videotestsrc's: "snow" costs the full bitrate, "ball" very little */
+      ok = strspn (val, "abcdefghijklmnopqrstuvwxyz-") == strlen (val);
+      media->pattern = val;
+    } else if (g_strcmp0 (opt, "--bitrate") == 0) {
+      ok = parse_int (val, 50, 50000, &media->bitrate);
     } else if (g_strcmp0 (opt, "--gop") == 0) {
       ok = parse_int (val, 1, 100000, &media->gop);
     } else if (g_strcmp0 (opt, "--url") == 0 && whip) {
@@ -2085,7 +2108,7 @@ main (int argc, char **argv)
   Publisher p;
   Server srv;
   MediaOptions defaults = {
-    &video_codecs[0], &audio_codecs[0], 320, 240, 30, 0
+    &video_codecs[0], &audio_codecs[0], 320, 240, 30, 0, 0, "ball"
   };
   gboolean whip;
   gint ret;
