@@ -23,6 +23,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (rtpaomav1depay, plugin);
   ret |= GST_ELEMENT_REGISTER (rtpaomav1pay, plugin);
   ret |= GST_ELEMENT_REGISTER (rtparchivesink, plugin);
+  ret |= GST_ELEMENT_REGISTER (compositorlayout, plugin);
 
   return ret;
 }

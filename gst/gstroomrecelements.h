@@ -16,6 +16,7 @@ GST_ELEMENT_REGISTER_DECLARE (splitmuxrec);
 GST_ELEMENT_REGISTER_DECLARE (rtpaomav1depay);
 GST_ELEMENT_REGISTER_DECLARE (rtpaomav1pay);
 GST_ELEMENT_REGISTER_DECLARE (rtparchivesink);
+GST_ELEMENT_REGISTER_DECLARE (compositorlayout);
 
 void roomrec_element_init (GstPlugin * plugin);
 
