@@ -117,11 +117,14 @@ check: deps
 	    fi
 	    # The element tests under the sanitizers too, for memory errors;
 	    # leaks are not checked there (GStreamer keeps global allocations).
+	    # (instrumented code is slower: the check timeouts get 3x)
 	    rc=0
 	    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    CK_TIMEOUT_MULTIPLIER=3 \
 	      $(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 \
-	        --suite elements --logbase elements-asan || rc=$$?
+	        --timeout-multiplier 2 --suite elements --logbase elements-asan \
+	        || rc=$$?
 	    step "meson test -C $(ASAN_BUILD) --suite elements" $$rc \
 	      --testlog "$$asan_elements_log"
 	    # The launcher end to end under the sanitizers: its HTTP, SDP and
@@ -131,7 +134,8 @@ check: deps
 	    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	      $(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 \
-	        --suite launcher --logbase launcher-asan || rc=$$?
+	        --timeout-multiplier 2 --suite launcher --logbase launcher-asan \
+	        || rc=$$?
 	    step "meson test -C $(ASAN_BUILD) --suite launcher" $$rc \
 	      --testlog "$$asan_launcher_log"
 	  fi
