@@ -208,6 +208,22 @@ on_post_done (GObject * source, GAsyncResult * res, gpointer data)
   g_free (text);
 }
 
+/* A request to the WHEP server, with the input's Bearer token if any. */
+static SoupMessage *
+new_request (RrWhepClient * self, const gchar * method, const gchar * url)
+{
+  SoupMessage *msg = soup_message_new (method, url);
+
+  if (msg && self->input->token) {
+    gchar *auth = g_strdup_printf ("Bearer %s", self->input->token);
+
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Authorization", auth);
+    g_free (auth);
+  }
+  return msg;
+}
+
 static void
 on_offer_ready (RrParticipant * p, const gchar * sdp, const GError * error,
     gpointer data)
@@ -223,17 +239,10 @@ on_offer_ready (RrParticipant * p, const gchar * sdp, const GError * error,
     }
     return;
   }
-  msg = soup_message_new ("POST", self->input->url);
+  msg = new_request (self, "POST", self->input->url);
   body = g_bytes_new (sdp, strlen (sdp));
   soup_message_set_request_body_from_bytes (msg, "application/sdp", body);
   g_bytes_unref (body);
-  if (self->input->token) {
-    gchar *auth = g_strdup_printf ("Bearer %s", self->input->token);
-
-    soup_message_headers_replace (soup_message_get_request_headers (msg),
-        "Authorization", auth);
-    g_free (auth);
-  }
   g_atomic_int_inc (&self->refcount);
   soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT,
       self->cancellable, on_post_done, self);
@@ -290,19 +299,12 @@ rr_whep_client_free (RrWhepClient * self)
     rr_participant_set_ended_callback (self->participant, NULL, NULL);
   if (self->location) {
     /* tell the server we are gone; short, the room is stopping anyway */
-    SoupMessage *msg = soup_message_new ("DELETE", self->location);
+    SoupMessage *msg = new_request (self, "DELETE", self->location);
 
     if (msg) {
       GBytes *b;
 
       g_object_set (self->session, "timeout", 2, NULL);
-      if (self->input->token) {
-        gchar *auth = g_strdup_printf ("Bearer %s", self->input->token);
-
-        soup_message_headers_replace (soup_message_get_request_headers
-            (msg), "Authorization", auth);
-        g_free (auth);
-      }
       b = soup_session_send_and_read (self->session, msg, NULL, NULL);
       if (b)
         g_bytes_unref (b);
