@@ -158,7 +158,9 @@ case $case in
     check_media "$1" h264 opus 2.5
     ;;
   ssrc-change)
-    publish p1 --video vp8 --audio opus --duration 7 --ssrc-change-at 3
+    # after the first 3 s of the track, when only a silent input (not
+    # "more bytes", the simulcast rule of the first seconds) makes it switch
+    publish p1 --video vp8 --audio opus --duration 7 --ssrc-change-at 4.5
     wait_publisher p1
     room_stop
     grep -q 'ssrc changed' "$WORK/pub-p1.log" || fail "the publisher did not change its SSRC"
