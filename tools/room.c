@@ -25,6 +25,7 @@
 #include "ids.h"
 #include "naming.h"
 #include "report.h"
+#include "roommix.h"
 #include "sdp.h"
 #include "sidecar.h"
 #include "whipserver.h"
@@ -76,6 +77,7 @@ typedef struct
 {
   GstElement *selector;
   GstPad *archive_pad;          /* requested sink pad of the archive */
+  GstPad *mix_pad;              /* requested sink pad of the composite */
   GPtrArray *inputs;            /* TrackInput* */
   TrackInput *active;
   gint64 created_us;            /* when its first input came */
@@ -91,6 +93,8 @@ struct _RrParticipant
   gchar *etag;
   gchar *remote_ufrag;
   gboolean record;
+  gboolean mixed;               /* decoded into the room's composite */
+  gboolean jitterbuffer;        /* plain RTP: reorder before decoding */
   gboolean offerer;
   guint twcc_ext_id;            /* of the remote offer, 0 if none */
   GstSDPMedia *simulcast;       /* the offer's video m-line, if simulcast */
@@ -119,6 +123,7 @@ struct _RrParticipant
   gint got_media;               /* atomic */
   gint64 last_discarded_us;     /* atomic: media of tracks not recorded */
   gboolean archive_started;     /* main: the first file has a key frame */
+  gint mix_started;             /* atomic: a first picture was decoded */
   gint64 last_start_request_us;
 };
 
@@ -138,6 +143,8 @@ struct _RrRoom
 
   RrWhipServer *whip;
   GPtrArray *wheps;             /* RrWhepClient* */
+  RrRoomMix *mix;               /* mixed/both, from the first participant */
+  gboolean mix_given_up;        /* it did not finish in time at the stop */
 
   gboolean started;
   gboolean stopping;
@@ -172,6 +179,7 @@ track_free (Track * t)
     return;
   g_ptr_array_unref (t->inputs);
   gst_clear_object (&t->archive_pad);
+  gst_clear_object (&t->mix_pad);
   g_free (t);
 }
 
@@ -306,6 +314,7 @@ participant_new (RrRoom * room, const gchar * user_id, gboolean record,
   p->id = rr_id_generate ();
   p->user_id = g_strdup (user_id);
   p->record = record;
+  p->jitterbuffer = jitterbuffer;
   p->created_us = g_get_monotonic_time ();
   g_mutex_init (&p->lock);
 
@@ -316,7 +325,20 @@ participant_new (RrRoom * room, const gchar * user_id, gboolean record,
   g_object_set (p->bin, "message-forward", TRUE, NULL);
   g_object_set_data (G_OBJECT (p->bin), "rr-participant", p);
 
-  if (record) {
+  if (record && room->config->mode != RR_ROOM_MODE_SINGLE) {
+    p->mixed = TRUE;
+    /* the composite starts with its first participant */
+    if (room->mix == NULL) {
+      room->mix = rr_room_mix_new (GST_BIN (room->pipeline), room->config,
+          room->start_us, error);
+      if (room->mix == NULL) {
+        g_prefix_error (error, "the composite could not be made: ");
+        participant_unref (p);
+        return NULL;
+      }
+    }
+  }
+  if (record && room->config->mode != RR_ROOM_MODE_MIXED) {
     p->archive = make_archive (room, p, jitterbuffer);
     if (p->archive == NULL) {
       g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
@@ -373,6 +395,96 @@ input_last_us (TrackInput * in)
   return __atomic_load_n (&in->last_us, __ATOMIC_RELAXED);
 }
 
+/* A decoder of the composite's branch: ask for a key frame when the
+ * picture is broken, do not show broken pictures. */
+static void
+on_decoder_added (GstBin * decodebin, GstElement * element, gpointer data)
+{
+  GObjectClass *klass = G_OBJECT_GET_CLASS (element);
+
+  if (g_object_class_find_property (klass, "automatic-request-sync-points"))
+    g_object_set (element, "automatic-request-sync-points", TRUE, NULL);
+  if (g_object_class_find_property (klass, "discard-corrupted-frames"))
+    g_object_set (element, "discard-corrupted-frames", TRUE, NULL);
+}
+
+static GstPadProbeReturn
+note_first_picture (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  RrParticipant *p = data;
+
+  g_atomic_int_set (&p->mix_started, 1);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* decodebin's raw pad → a ghost pad of the participant's bin → a sink pad
+ * of the room's compositorlayout.  Streaming thread. */
+static void
+on_decoded_pad (GstElement * decodebin, GstPad * pad, RrParticipant * p)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  const gchar *media = caps && gst_caps_get_size (caps) > 0 ?
+      gst_structure_get_name (gst_caps_get_structure (caps, 0)) : "";
+  guint kind = g_str_has_prefix (media, "video/") ? TRACK_VIDEO : TRACK_AUDIO;
+  RrRoomMix *mix = p->room ? p->room->mix : NULL;
+  Track *t;
+  GstPad *ghost, *mix_pad;
+
+  if (caps)
+    gst_caps_unref (caps);
+  g_mutex_lock (&p->lock);
+  t = p->tracks[kind];
+  if (p->ending || mix == NULL || t == NULL || t->mix_pad) {
+    g_mutex_unlock (&p->lock);
+    GST_WARNING ("participant %s: decoded %s pad not mixed", p->id, media);
+    return;
+  }
+  mix_pad = rr_room_mix_request_pad (mix, kind == TRACK_VIDEO,
+      p->user_id ? p->user_id : p->id);
+  ghost = gst_ghost_pad_new (NULL, pad);
+  gst_pad_set_active (ghost, TRUE);
+  gst_element_add_pad (p->bin, ghost);
+  if (mix_pad == NULL || gst_pad_link (ghost, mix_pad) != GST_PAD_LINK_OK)
+    GST_WARNING ("participant %s: the composite took no %s", p->id, media);
+  t->mix_pad = mix_pad;
+  if (kind == TRACK_VIDEO)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, note_first_picture, p,
+        NULL);
+  g_mutex_unlock (&p->lock);
+}
+
+/* @src ! queue ! [rtpjitterbuffer !] decodebin, whose pad goes to the
+ * composite (on_decoded_pad).  Called with p->lock. */
+static void
+add_mix_branch (RrParticipant * p, GstPad * src)
+{
+  GstElement *queue = gst_element_factory_make ("queue", NULL);
+  GstElement *decodebin = gst_element_factory_make ("decodebin", NULL);
+  GstElement *first = queue;
+  GstPad *sink;
+
+  gst_bin_add_many (GST_BIN (p->bin), queue, decodebin, NULL);
+  if (p->jitterbuffer) {
+    GstElement *jb = gst_element_factory_make ("rtpjitterbuffer", NULL);
+
+    g_object_set (jb, "latency", p->room->config->latency_ms, NULL);
+    gst_bin_add (GST_BIN (p->bin), jb);
+    gst_element_link (queue, jb);
+    queue = jb;
+  }
+  gst_element_link (queue, decodebin);
+  g_signal_connect (decodebin, "element-added",
+      G_CALLBACK (on_decoder_added), NULL);
+  g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_decoded_pad), p);
+  sink = gst_element_get_static_pad (first, "sink");
+  gst_pad_link (src, sink);
+  gst_object_unref (sink);
+  gst_element_sync_state_with_parent (decodebin);
+  if (queue != first)
+    gst_element_sync_state_with_parent (queue);
+  gst_element_sync_state_with_parent (first);
+}
+
 /* Called with p->lock. */
 static Track *
 get_track (RrParticipant * p, guint kind)
@@ -380,7 +492,7 @@ get_track (RrParticipant * p, guint kind)
   Track *t = p->tracks[kind];
   GstPad *sel_src;
 
-  if (t || !p->archive)
+  if (t || (!p->archive && !p->mixed))
     return t;
 
   t = g_new0 (Track, 1);
@@ -393,9 +505,27 @@ get_track (RrParticipant * p, guint kind)
       NULL);
   gst_bin_add (GST_BIN (p->bin), t->selector);
   gst_element_sync_state_with_parent (t->selector);
-  t->archive_pad = gst_element_request_pad_simple (p->archive, "sink_%u");
   sel_src = gst_element_get_static_pad (t->selector, "src");
-  gst_pad_link (sel_src, t->archive_pad);
+  if (p->archive)
+    t->archive_pad = gst_element_request_pad_simple (p->archive, "sink_%u");
+  if (p->archive && p->mixed) {
+    GstElement *tee = gst_element_factory_make ("tee", NULL);
+    GstPad *tee_src;
+
+    gst_bin_add (GST_BIN (p->bin), tee);
+    gst_element_sync_state_with_parent (tee);
+    gst_element_link (t->selector, tee);
+    tee_src = gst_element_request_pad_simple (tee, "src_%u");
+    gst_pad_link (tee_src, t->archive_pad);
+    gst_object_unref (tee_src);
+    tee_src = gst_element_request_pad_simple (tee, "src_%u");
+    add_mix_branch (p, tee_src);
+    gst_object_unref (tee_src);
+  } else if (p->archive) {
+    gst_pad_link (sel_src, t->archive_pad);
+  } else {
+    add_mix_branch (p, sel_src);
+  }
   gst_object_unref (sel_src);
   p->tracks[kind] = t;
   return t;
@@ -632,7 +762,10 @@ request_first_keyframe (RrParticipant * p, gint64 now)
 {
   GstPad *src = NULL;
 
-  if (p->archive_started || !g_atomic_int_get (&p->got_media)
+  gboolean started = p->archive ? p->archive_started
+      : g_atomic_int_get (&p->mix_started);
+
+  if (started || !g_atomic_int_get (&p->got_media)
       || now - p->last_start_request_us < G_USEC_PER_SEC)
     return;
   g_mutex_lock (&p->lock);
@@ -725,8 +858,9 @@ rr_participant_end (RrParticipant * p, const gchar * why)
     gst_object_unref (src);
   }
   g_mutex_unlock (&p->lock);
-  /* nothing ever came: there is no file to finish */
-  if (!g_atomic_int_get (&p->got_media))
+  /* nothing ever came: there is no file to finish; only mixed: the room's
+   * composite goes on without it */
+  if (!g_atomic_int_get (&p->got_media) || p->archive == NULL)
     has_tracks = FALSE;
 
   p->end_reason = g_strdup (why);
@@ -786,6 +920,16 @@ participant_finalise (RrParticipant * p)
     gst_element_set_state (p->archive, GST_STATE_NULL);
   gst_element_set_state (p->bin, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (room->pipeline), p->bin);
+  /* its tile goes; nothing flows into these pads any more.  When the room
+   * stops they stay: the composite ends once each of its pads had EOS */
+  for (guint k = 0; k < N_TRACKS; k++) {
+    Track *t = p->tracks[k];
+
+    if (t && t->mix_pad && room->mix && !room->stopping) {
+      rr_room_mix_release_pad (room->mix, t->mix_pad);
+      gst_clear_object (&t->mix_pad);
+    }
+  }
   if (p->ended)
     p->ended (p, p->ended_data);
   p->room = NULL;
@@ -1463,7 +1607,9 @@ rr_room_add_rtp (RrRoom * room, const gchar * user_id, const gchar * sdp,
     RrCodec codec = rr_codec_from_encoding_name (s->encoding_name);
     gchar *reason = NULL;
 
-    if (!rr_format_accepts (c->format, codec, &reason)) {
+    /* mixed: decoded, whatever the archives' format */
+    if (c->mode != RR_ROOM_MODE_MIXED
+        && !rr_format_accepts (c->format, codec, &reason)) {
       g_set_error (error, RR_SDP_ERROR, RR_SDP_ERROR_UNSUPPORTED,
           "the SDP's %s stream (%s) cannot be recorded as %s: %s", s->media,
           s->encoding_name, rr_format_name (c->format), reason);
@@ -1626,6 +1772,9 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
           if (p && p->archive
               && GST_MESSAGE_SRC (inner) == GST_OBJECT (p->archive))
             participant_finalise (p);
+          else if (room->mix && rr_room_mix_handle_eos (room->mix,
+                  GST_MESSAGE_SRC (inner)))
+            room_maybe_finish (room);
         }
         if (inner)
           gst_message_unref (inner);
@@ -1933,6 +2082,8 @@ room_maybe_finish (RrRoom * room)
   if (!room->stopping || room->stopped
       || g_hash_table_size (room->participants) > 0)
     return;
+  if (room->mix && !rr_room_mix_is_done (room->mix) && !room->mix_given_up)
+    return;
   room->stopped = TRUE;
   if (room->stop_timeout) {
     g_source_remove (room->stop_timeout);
@@ -1953,9 +2104,15 @@ stop_timeout_cb (gpointer data)
   GList *all = g_hash_table_get_values (room->participants);
 
   room->stop_timeout = 0;
+  if (room->mix && !rr_room_mix_is_done (room->mix)) {
+    g_printerr ("roomrec: the composite did not finish within %d s; its "
+        "files stay in the temp dir\n", FINALISE_TIMEOUT_S + 5);
+    room->mix_given_up = TRUE;
+  }
   for (GList * l = all; l; l = l->next)
     participant_finalise (l->data);
   g_list_free (all);
+  room_maybe_finish (room);
   return G_SOURCE_REMOVE;
 }
 
@@ -1979,6 +2136,10 @@ rr_room_stop (RrRoom * room, RrRoomStopReason reason)
   if (room->whip)
     rr_whip_server_stop (room->whip);
   g_ptr_array_set_size (room->wheps, 0);
+  /* before the participants go, so that the compositor still has inputs
+   * to end */
+  if (room->mix)
+    rr_room_mix_stop (room->mix);
   all = g_hash_table_get_values (room->participants);
   for (GList * l = all; l; l = l->next)
     rr_participant_end (l->data, "the room stops");
@@ -2003,6 +2164,7 @@ rr_room_free (RrRoom * room)
   g_ptr_array_unref (room->wheps);
   gst_element_set_state (room->pipeline, GST_STATE_NULL);
   g_hash_table_unref (room->participants);
+  g_clear_pointer (&room->mix, rr_room_mix_free);
   gst_object_unref (room->pipeline);
   rr_report_free (room->report);
   g_main_context_unref (room->context);

@@ -925,7 +925,8 @@ static const gchar *const room_keys[] = {
   "audio_codecs", "split_duration", "split_only", "max_size_bytes",
   "max_duration", "max_pause", "hls_target_duration", "pli_interval",
   "latency_ms", "expire_time", "max_idle_time", "stop_when_empty",
-  "media_timeout", "subscribe", "participants", "metadata", "inputs", NULL
+  "media_timeout", "subscribe", "participants", "metadata", "inputs", "mode",
+  "mix", NULL
 };
 
 static gboolean
@@ -1016,7 +1017,8 @@ webrtc_codec (RrCodec codec, gboolean video)
 
 static gboolean
 parse_codec_list (JsonObject * root, const gchar * key, gboolean video,
-    RrFormat format, RrCodec ** out, guint * n_out, GError ** error)
+    gboolean any_format, RrFormat format, RrCodec ** out, guint * n_out,
+    GError ** error)
 {
   static const RrCodec video_default[] = { RR_CODEC_VP8, RR_CODEC_H264,
     RR_CODEC_VP9, RR_CODEC_AV1, RR_CODEC_H265
@@ -1039,7 +1041,7 @@ parse_codec_list (JsonObject * root, const gchar * key, gboolean video,
 
     *out = g_new0 (RrCodec, n_defaults);
     for (i = 0; i < n_defaults; i++)
-      if (rr_format_accepts (format, defaults[i], NULL))
+      if (any_format || rr_format_accepts (format, defaults[i], NULL))
         (*out)[(*n_out)++] = defaults[i];
     return TRUE;
   }
@@ -1080,7 +1082,7 @@ parse_codec_list (JsonObject * root, const gchar * key, gboolean video,
         ok = FALSE;
       }
     }
-    if (ok && !rr_format_accepts (format, codec, &reason)) {
+    if (ok && !any_format && !rr_format_accepts (format, codec, &reason)) {
       fail (error, RR_CONFIG_ERROR_COMBINATION, path, "%s", reason);
       ok = FALSE;
     }
@@ -1093,6 +1095,58 @@ parse_codec_list (JsonObject * root, const gchar * key, gboolean video,
     (*out)[(*n_out)++] = codec;
   }
   g_free (apath);
+  return TRUE;
+}
+
+static gboolean
+parse_mode (JsonObject * root, RrRoomConfig * c, GError ** error)
+{
+  gchar *name = NULL;
+
+  if (!read_string (root, "$", "mode", TEXT_LINE, 1, MAX_ID_BYTES, &name,
+          error))
+    return FALSE;
+  c->mode = RR_ROOM_MODE_SINGLE;
+  if (name == NULL || g_str_equal (name, "single")) {
+    /* default */
+  } else if (g_str_equal (name, "mixed")) {
+    c->mode = RR_ROOM_MODE_MIXED;
+  } else if (g_str_equal (name, "both")) {
+    c->mode = RR_ROOM_MODE_BOTH;
+  } else {
+    gchar *q = rr_json_quote (name);
+
+    fail (error, RR_CONFIG_ERROR_RANGE, "$.mode", "%s is not a recording "
+        "mode (single: one archive per participant, mixed: one composite of "
+        "the room, both)", q);
+    g_free (q);
+    g_free (name);
+    return FALSE;
+  }
+  g_free (name);
+  if (c->mode == RR_ROOM_MODE_SINGLE && json_object_has_member (root, "mix")) {
+    fail (error, RR_CONFIG_ERROR_COMBINATION, "$.mix", "mix configures the "
+        "composite, which only mode \"mixed\" or \"both\" records");
+    return FALSE;
+  }
+  if (c->mode == RR_ROOM_MODE_MIXED) {
+    static const gchar *const archive_only[] = { "format", "naming_template",
+      "split_naming_template", NULL
+    };
+
+    for (guint i = 0; archive_only[i]; i++) {
+      gchar *path;
+
+      if (!json_object_has_member (root, archive_only[i]))
+        continue;
+      path = rr_json_key_path ("$", archive_only[i]);
+      fail (error, RR_CONFIG_ERROR_COMBINATION, path, "applies to "
+          "per-participant archives, which mode \"mixed\" does not write; "
+          "the composite's files are set in mix (or use mode \"both\")");
+      g_free (path);
+      return FALSE;
+    }
+  }
   return TRUE;
 }
 
@@ -1120,10 +1174,13 @@ parse_format (JsonObject * root, RrRoomConfig * c, GError ** error)
   if (!gst_is_initialized ())
     gst_init (NULL, NULL);
 
-  if (!parse_codec_list (root, "video_codecs", TRUE, c->format,
-          &c->video_codecs, &c->n_video_codecs, error)
-      || !parse_codec_list (root, "audio_codecs", FALSE, c->format,
-          &c->audio_codecs, &c->n_audio_codecs, error))
+  /* mixed: everything is decoded, any WebRTC codec will do */
+  if (!parse_codec_list (root, "video_codecs", TRUE,
+          c->mode == RR_ROOM_MODE_MIXED, c->format, &c->video_codecs,
+          &c->n_video_codecs, error)
+      || !parse_codec_list (root, "audio_codecs", FALSE,
+          c->mode == RR_ROOM_MODE_MIXED, c->format, &c->audio_codecs,
+          &c->n_audio_codecs, error))
     return FALSE;
   if (c->n_video_codecs == 0 && c->n_audio_codecs == 0) {
     fail (error, RR_CONFIG_ERROR_COMBINATION, "$", "nothing to record: "
@@ -1228,6 +1285,320 @@ parse_stops (JsonObject * root, RrRoomConfig * c, GError ** error)
       && read_seconds (root, "$", "media_timeout", &media,
       &c->media_timeout_ns, error)
       && read_bool (root, "$", "stop_when_empty", &c->stop_when_empty, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* mix: the composite of mode mixed/both                               */
+
+static const gchar *const mix_keys[] = {
+  "format", "video_codec", "width", "height", "fps", "bitrate", "gop",
+  "audio_bitrate", "layout", "main_participant", "regions", "background",
+  "background_image", "placeholder_image", "watermarks", NULL
+};
+
+const gchar *
+rr_mix_output_name (guint outputs)
+{
+  switch (outputs) {
+    case RR_MIX_OUTPUT_HLS:
+      return "hls";
+    case RR_MIX_OUTPUT_MP4:
+      return "mp4";
+    case RR_MIX_OUTPUT_HLS | RR_MIX_OUTPUT_MP4:
+      return "hls+mp4";
+    case RR_MIX_OUTPUT_WEBM:
+      return "webm";
+    default:
+      return "unknown";
+  }
+}
+
+static gboolean
+parse_mix_format (JsonObject * mix, RrMixConfig * m, GError ** error)
+{
+  static const guint all[] = { RR_MIX_OUTPUT_HLS, RR_MIX_OUTPUT_MP4,
+    RR_MIX_OUTPUT_HLS | RR_MIX_OUTPUT_MP4, RR_MIX_OUTPUT_WEBM
+  };
+  gchar *name = NULL, *codec = NULL;
+  gboolean ok = TRUE;
+
+  m->outputs = RR_MIX_OUTPUT_HLS;
+  m->video_codec = RR_CODEC_H264;
+  if (!read_string (mix, "$.mix", "format", TEXT_LINE, 1, MAX_ID_BYTES,
+          &name, error)
+      || !read_string (mix, "$.mix", "video_codec", TEXT_LINE, 1,
+          MAX_ID_BYTES, &codec, error)) {
+    ok = FALSE;
+    goto done;
+  }
+  if (name) {
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS (all); i++)
+      if (g_ascii_strcasecmp (name, rr_mix_output_name (all[i])) == 0)
+        break;
+    if (i == G_N_ELEMENTS (all)) {
+      gchar *q = rr_json_quote (name);
+
+      fail (error, RR_CONFIG_ERROR_RANGE, "$.mix.format", "%s is not "
+          "a composite format (hls, mp4, hls+mp4 or webm)", q);
+      ok = FALSE;
+      g_free (q);
+      goto done;
+    }
+    m->outputs = all[i];
+  }
+  if (codec) {
+    m->video_codec = rr_codec_from_encoding_name (codec);
+    if (m->video_codec != RR_CODEC_H264 && m->video_codec != RR_CODEC_VP8
+        && m->video_codec != RR_CODEC_VP9) {
+      gchar *q = rr_json_quote (codec);
+
+      fail (error, RR_CONFIG_ERROR_RANGE, "$.mix.video_codec", "%s is "
+          "not a codec the composite is encoded with (H264, VP8 or VP9)", q);
+      ok = FALSE;
+      g_free (q);
+      goto done;
+    }
+  }
+  m->audio_codec = m->outputs == RR_MIX_OUTPUT_WEBM ? RR_CODEC_OPUS
+      : RR_CODEC_AAC;
+  for (guint bit = RR_MIX_OUTPUT_HLS; bit <= RR_MIX_OUTPUT_WEBM; bit <<= 1) {
+    RrFormat f = bit == RR_MIX_OUTPUT_HLS ? RR_FORMAT_HLS
+        : bit == RR_MIX_OUTPUT_MP4 ? RR_FORMAT_MP4 : RR_FORMAT_WEBM;
+    gchar *reason = NULL;
+
+    if (!(m->outputs & bit))
+      continue;
+    if (!rr_format_accepts (f, m->video_codec, &reason)) {
+      fail (error, RR_CONFIG_ERROR_COMBINATION, "$.mix.video_codec",
+          "%s (mix.format is %s)", reason, rr_mix_output_name (m->outputs));
+      ok = FALSE;
+      g_free (reason);
+      goto done;
+    }
+  }
+done:
+  g_free (name);
+  g_free (codec);
+  return ok;
+}
+
+/* "#rrggbb" or 0xRRGGBB as a number (TRTC BackGroundColor) → opaque ARGB */
+static gboolean
+parse_colour (JsonObject * obj, const gchar * opath, const gchar * key,
+    guint32 * argb, GError ** error)
+{
+  static const Range rgb = { 0, 0xffffff, FALSE, FALSE, FALSE, NULL };
+  JsonNode *node = json_object_get_member (obj, key);
+  gchar *path;
+  gboolean ok = FALSE;
+
+  if (node == NULL)
+    return TRUE;
+  path = rr_json_key_path (opath, key);
+  if (rr_json_node_is_string (node)) {
+    const gchar *s = json_node_get_string (node);
+    guint i;
+
+    for (i = 1; s[0] == '#' && i < 7 && g_ascii_isxdigit (s[i]); i++);
+    if (s[0] == '#' && i == 7 && s[7] == '\0') {
+      *argb = 0xff000000 | (guint32) g_ascii_strtoull (s + 1, NULL, 16);
+      ok = TRUE;
+    } else {
+      gchar *q = rr_json_quote (s);
+
+      fail (error, RR_CONFIG_ERROR_RANGE, path, "%s is not a colour: write "
+          "\"#rrggbb\" (e.g. \"#3366cc\") or a number 0xRRGGBB", q);
+      g_free (q);
+    }
+  } else {
+    gdouble v = 0;
+
+    ok = number_node (node, path, &rgb, TRUE, "a colour (\"#rrggbb\" or a "
+        "number)", "a whole number 0xRRGGBB", &v, error);
+    if (ok)
+      *argb = 0xff000000 | (guint32) v;
+  }
+  g_free (path);
+  return ok;
+}
+
+static gboolean
+parse_mix_watermarks (JsonObject * mix, RrMixConfig * m, GError ** error)
+{
+  static const gchar *const keys[] = { "image", "top", "left", "width",
+    "height", NULL
+  };
+  static const Range pixels = { 0, RR_LAYOUT_CANVAS_MAX, FALSE, FALSE,
+    FALSE, "pixels"
+  };
+  JsonArray *arr;
+  RrLayoutWatermark *marks;
+  guint n, i;
+  gboolean ok = TRUE;
+
+  if (!read_array (mix, "$.mix", "watermarks", "an array of watermarks "
+          "[{\"image\": \"logo.png\", \"top\": 0, \"left\": 0, \"width\": "
+          "100, \"height\": 50}]", &arr, error))
+    return FALSE;
+  if (arr == NULL)
+    return TRUE;
+  n = json_array_get_length (arr);
+  marks = g_new0 (RrLayoutWatermark, MAX (n, 1));
+  for (i = 0; ok && i < n; i++) {
+    JsonNode *node = json_array_get_element (arr, i);
+    gchar *path = rr_json_index_path ("$.mix.watermarks", i);
+    gint *const fields[] = { &marks[i].top, &marks[i].left, &marks[i].width,
+      &marks[i].height
+    };
+
+    if (!JSON_NODE_HOLDS_OBJECT (node)) {
+      ok = type_error (error, path, "an object {\"image\": …, \"top\": "
+          "…, \"left\": …, \"width\": …, \"height\": …}", node);
+    } else {
+      JsonObject *o = json_node_get_object (node);
+      gchar *image = NULL;
+
+      ok = check_keys (o, path, keys, error);
+      for (guint k = 0; ok && keys[k]; k++)
+        ok = require (o, path, keys[k], error);
+      ok = ok && read_string (o, path, "image", TEXT_LINE, 1, MAX_PATH_BYTES,
+          &image, error);
+      for (guint k = 0; ok && k < G_N_ELEMENTS (fields); k++) {
+        guint64 v = 0;
+
+        ok = read_uint (o, path, keys[k + 1], &pixels, &v, error);
+        *fields[k] = (gint) v;
+      }
+      /* the array owns the strings until the check below */
+      marks[i].image = image ? g_intern_string (image) : NULL;
+      g_free (image);
+    }
+    g_free (path);
+  }
+  ok = ok && rr_layout_watermarks_check (marks, n, m->width, m->height,
+      "$.mix.watermarks", error);
+  if (ok)
+    m->watermarks_json = json_to_string (json_object_get_member (mix,
+            "watermarks"), FALSE);
+  g_free (marks);
+  return ok;
+}
+
+static gboolean
+parse_mix (JsonObject * root, RrRoomConfig * c, GError ** error)
+{
+  static const Range canvas = { 16, 4096, FALSE, FALSE, FALSE, "pixels" };
+  static const Range fps = { 1, 60, FALSE, FALSE, FALSE, "frames/s" };
+  static const Range bitrate = { 64, 50000, FALSE, FALSE, FALSE, "kbit/s" };
+  static const Range gop = { 1, 10, FALSE, FALSE, FALSE, "seconds" };
+  static const Range abitrate = { 16, 320, FALSE, FALSE, FALSE, "kbit/s" };
+  RrMixConfig *m = &c->mix;
+  JsonNode *node = json_object_get_member (root, "mix");
+  JsonObject *mix;
+  guint64 width = 1280, height = 720, rate = 30, kbps = 2500, gop_s = 2;
+  guint64 akbps = 64;
+  gchar *layout = NULL;
+  GError *err = NULL;
+
+  m->background = 0xff000000;
+  m->layout = RR_LAYOUT_GRID;
+  if (c->mode == RR_ROOM_MODE_SINGLE)
+    return TRUE;
+  if (node == NULL) {
+    /* all defaults */
+    m->outputs = RR_MIX_OUTPUT_HLS;
+    m->video_codec = RR_CODEC_H264;
+    m->audio_codec = RR_CODEC_AAC;
+    m->width = width;
+    m->height = height;
+    m->fps = rate;
+    m->bitrate_kbps = kbps;
+    m->gop_s = gop_s;
+    m->audio_bitrate_kbps = akbps;
+    return TRUE;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return type_error (error, "$.mix", "an object {\"format\": \"hls\", "
+        "\"layout\": \"grid\", …}", node);
+  mix = json_node_get_object (node);
+  if (!check_keys (mix, "$.mix", mix_keys, error)
+      || !parse_mix_format (mix, m, error)
+      || !read_uint (mix, "$.mix", "width", &canvas, &width, error)
+      || !read_uint (mix, "$.mix", "height", &canvas, &height, error)
+      || !read_uint (mix, "$.mix", "fps", &fps, &rate, error)
+      || !read_uint (mix, "$.mix", "bitrate", &bitrate, &kbps, error)
+      || !read_uint (mix, "$.mix", "gop", &gop, &gop_s, error)
+      || !read_uint (mix, "$.mix", "audio_bitrate", &abitrate, &akbps, error))
+    return FALSE;
+  if (width % 2 || height % 2) {
+    fail (error, RR_CONFIG_ERROR_RANGE, width % 2 ? "$.mix.width" :
+        "$.mix.height", "%u is odd; the composite is 4:2:0 video, whose "
+        "width and height are even", (guint) (width % 2 ? width : height));
+    return FALSE;
+  }
+  m->width = width;
+  m->height = height;
+  m->fps = rate;
+  m->bitrate_kbps = kbps;
+  m->gop_s = gop_s;
+  m->audio_bitrate_kbps = akbps;
+
+  if (!read_string (mix, "$.mix", "layout", TEXT_LINE, 1, MAX_ID_BYTES,
+          &layout, error))
+    return FALSE;
+  if (layout && !rr_layout_mode_from_string (layout, &m->layout)) {
+    gchar *q = rr_json_quote (layout);
+
+    fail (error, RR_CONFIG_ERROR_RANGE, "$.mix.layout", "%s is not a layout "
+        "(grid, floating, screen-share or custom)", q);
+    g_free (q);
+    g_free (layout);
+    return FALSE;
+  }
+  g_free (layout);
+
+  node = json_object_get_member (mix, "regions");
+  if (m->layout == RR_LAYOUT_CUSTOM && node == NULL) {
+    fail (error, RR_CONFIG_ERROR_MISSING, "$.mix.regions", "layout "
+        "custom needs its regions ([{\"x\": 0, \"y\": 0, \"w\": \"50%%\", "
+        "\"h\": \"100%%\", \"slot\": 0}, …], see docs/layout.md)");
+    return FALSE;
+  }
+  if (m->layout != RR_LAYOUT_CUSTOM && node) {
+    fail (error, RR_CONFIG_ERROR_COMBINATION, "$.mix.regions",
+        "regions are the custom layout's; set \"layout\": \"custom\" to use "
+        "them");
+    return FALSE;
+  }
+  if (node) {
+    RrLayoutCustom *custom = rr_layout_custom_from_node (node,
+        "$.mix.regions", &err);
+
+    if (custom == NULL || !rr_layout_custom_check_canvas (custom, m->width,
+            m->height, "$.mix.regions", &err)) {
+      rr_layout_custom_free (custom);
+      /* the message names the path already */
+      g_set_error_literal (error, RR_CONFIG_ERROR, RR_CONFIG_ERROR_RANGE,
+          err->message);
+      g_error_free (err);
+      return FALSE;
+    }
+    rr_layout_custom_free (custom);
+    m->regions_json = json_to_string (node, FALSE);
+  }
+
+  if (!read_string (mix, "$.mix", "main_participant", TEXT_LINE, 1,
+          MAX_ID_BYTES, &m->main_participant, error)
+      || !parse_colour (mix, "$.mix", "background", &m->background, error)
+      || !read_string (mix, "$.mix", "background_image", TEXT_LINE, 1,
+          MAX_PATH_BYTES, &m->background_image, error)
+      || !read_string (mix, "$.mix", "placeholder_image", TEXT_LINE, 1,
+          MAX_PATH_BYTES, &m->placeholder_image, error)
+      || !parse_mix_watermarks (mix, m, error))
+    return FALSE;
+  return TRUE;
 }
 
 /* An array of user ids; *out is set (NULL-terminated) before the first
@@ -1884,9 +2255,11 @@ rr_room_config_load_data (const gchar * data, gssize length, GError ** error)
   c = g_new0 (RrRoomConfig, 1);
   if (!check_keys (root, "$", room_keys, error)
       || !parse_ids (root, c, error)
+      || !parse_mode (root, c, error)
       || !parse_naming (root, c, error)
       || !parse_format (root, c, error)
       || !parse_files (root, c, error)
+      || !parse_mix (root, c, error)
       || !parse_stops (root, c, error)
       || !parse_subscribe (root, c, error)
       || !parse_participants (root, c, error)
@@ -1993,6 +2366,11 @@ rr_room_config_free (RrRoomConfig * config)
   for (i = 0; config->inputs && i < config->n_inputs; i++)
     input_clear (&config->inputs[i]);
   g_free (config->inputs);
+  g_free (config->mix.main_participant);
+  g_free (config->mix.regions_json);
+  g_free (config->mix.background_image);
+  g_free (config->mix.placeholder_image);
+  g_free (config->mix.watermarks_json);
   g_free (config);
 }
 

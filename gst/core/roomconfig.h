@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "codecs.h"
+#include "layout.h"
 #include "naming.h"
 
 G_BEGIN_DECLS
@@ -72,6 +73,43 @@ typedef struct
   gchar *sdp;                   /* … the SDP text itself (exactly one) */
 } RrInputConfig;
 
+/* What the room records: each participant's own archive (single), one
+ * composite of everybody (mixed), or both in one run. */
+typedef enum
+{
+  RR_ROOM_MODE_SINGLE,
+  RR_ROOM_MODE_MIXED,
+  RR_ROOM_MODE_BOTH,
+} RrRoomMode;
+
+/* Files of the composite (TRTC OutputFormat). */
+typedef enum
+{
+  RR_MIX_OUTPUT_HLS = 1 << 0,
+  RR_MIX_OUTPUT_MP4 = 1 << 1,
+  RR_MIX_OUTPUT_WEBM = 1 << 2,
+} RrMixOutputs;
+
+/* The "mix" object: canvas, encoding and layout of the composite. */
+typedef struct
+{
+  guint outputs;                /* RrMixOutputs, default HLS */
+  RrCodec video_codec;          /* H264 (default), VP8 or VP9 */
+  RrCodec audio_codec;          /* AAC (HLS, MP4) or OPUS (WebM only) */
+  gint width, height;           /* default 1280x720, even */
+  gint fps;                     /* default 30 */
+  guint bitrate_kbps;           /* default 2500 */
+  guint gop_s;                  /* a key frame every, default 2 s */
+  guint audio_bitrate_kbps;     /* default 64 */
+  RrLayoutMode layout;          /* default grid */
+  gchar *main_participant;      /* user id, or NULL */
+  gchar *regions_json;          /* custom: the checked region array */
+  guint32 background;           /* ARGB, default opaque black */
+  gchar *background_image;      /* file, or NULL */
+  gchar *placeholder_image;     /* file, or NULL: audio-only tiles */
+  gchar *watermarks_json;       /* the checked watermark array, or NULL */
+} RrMixConfig;
+
 typedef struct
 {
   gchar *room_id;               /* required */
@@ -114,7 +152,12 @@ typedef struct
 
   RrInputConfig *inputs;
   guint n_inputs;
+
+  RrRoomMode mode;              /* default single */
+  RrMixConfig mix;              /* mixed, both */
 } RrRoomConfig;
+
+const gchar *rr_mix_output_name (guint outputs);    /* "hls+mp4", … */
 
 /* Parse and check a whole config; NULL + @error (RR_CONFIG_ERROR, with
  * the JSON path in the message) on the first problem. */
