@@ -327,6 +327,10 @@ participant_new (RrRoom * room, const gchar * user_id, gboolean record,
 
   if (record && room->config->mode != RR_ROOM_MODE_SINGLE) {
     p->mixed = TRUE;
+    /* decodebin prerolls only with the first decoded frame: the running
+     * pipeline must not lose its PLAYING state (and hold back participants
+     * joining meanwhile) until then */
+    g_object_set (p->bin, "async-handling", TRUE, NULL);
     /* the composite starts with its first participant */
     if (room->mix == NULL) {
       room->mix = rr_room_mix_new (GST_BIN (room->pipeline), room->config,

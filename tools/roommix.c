@@ -296,6 +296,10 @@ rr_room_mix_new (GstBin * pipeline, const RrRoomConfig * c, gint64 start_us,
   mix->bin = gst_bin_new ("mix");
   /* the recorders' EOS reaches the bus wrapped in GstBinForwarded */
   g_object_set (mix->bin, "message-forward", TRUE, NULL);
+  /* its sinks preroll only once the first picture is encoded; the running
+   * pipeline must not lose its PLAYING state (and hold back participants
+   * joining meanwhile) until then */
+  g_object_set (mix->bin, "async-handling", TRUE, NULL);
   gst_bin_add (pipeline, mix->bin);
   if (!build (mix, c, start_us, error)
       || !gst_element_sync_state_with_parent (mix->bin)) {

@@ -1435,6 +1435,7 @@ parse_mix_watermarks (JsonObject * mix, RrMixConfig * m, GError ** error)
   };
   JsonArray *arr;
   RrLayoutWatermark *marks;
+  GError *err = NULL;
   guint n, i;
   gboolean ok = TRUE;
 
@@ -1477,8 +1478,14 @@ parse_mix_watermarks (JsonObject * mix, RrMixConfig * m, GError ** error)
     }
     g_free (path);
   }
-  ok = ok && rr_layout_watermarks_check (marks, n, m->width, m->height,
-      "$.mix.watermarks", error);
+  if (ok && !rr_layout_watermarks_check (marks, n, m->width, m->height,
+          "$.mix.watermarks", &err)) {
+    /* the message names the path already */
+    g_set_error_literal (error, RR_CONFIG_ERROR, RR_CONFIG_ERROR_RANGE,
+        err->message);
+    g_error_free (err);
+    ok = FALSE;
+  }
   if (ok)
     m->watermarks_json = json_to_string (json_object_get_member (mix,
             "watermarks"), FALSE);

@@ -114,7 +114,79 @@ typedef struct
   gint gop;                     /* frames between key frames, 0: encoder's */
   gint bitrate;                 /* video kbit/s, 0: encoder's */
   const gchar *pattern;         /* videotestsrc pattern, "ball" */
+  guint color;                  /* solid 0xRRGGBB when has_color */
+  gboolean has_color;
+  gboolean flash;               /* A/V sync source: see flash_video */
 } MediaOptions;
+
+/* --flash: black video with a white flash, silence with a 1 kHz beep,
+ * both during the first FLASH_MS of every second of running time, so a
+ * receiver can measure how far its sound and picture drifted apart. */
+#define FLASH_MS 100
+
+static gboolean
+in_flash (GstClockTime t)
+{
+  return t % GST_SECOND < FLASH_MS * GST_MSECOND;
+}
+
+/* I420: luma 255 and neutral chroma during a flash, else black */
+static GstPadProbeReturn
+flash_video (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstVideoInfo vinfo;
+  GstVideoFrame frame;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  gboolean ok = caps && gst_video_info_from_caps (&vinfo, caps);
+
+  if (caps)
+    gst_caps_unref (caps);
+  if (!ok || !GST_BUFFER_PTS_IS_VALID (buf))
+    return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable (buf);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  if (gst_video_frame_map (&frame, &vinfo, buf, GST_MAP_WRITE)) {
+    guint8 y = in_flash (GST_BUFFER_PTS (buf)) ? 255 : 16;
+
+    for (guint c = 0; c < 3; c++) {
+      guint8 *d = GST_VIDEO_FRAME_COMP_DATA (&frame, c);
+      gint stride = GST_VIDEO_FRAME_COMP_STRIDE (&frame, c);
+      gint h = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c);
+
+      memset (d, c == 0 ? y : 128, (gsize) stride * h);
+    }
+    gst_video_frame_unmap (&frame);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* S16LE mono 48 kHz sine: samples outside the flash are silenced */
+static GstPadProbeReturn
+flash_audio (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+
+  if (!GST_BUFFER_PTS_IS_VALID (buf))
+    return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable (buf);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  if (gst_buffer_map (buf, &map, GST_MAP_READWRITE)) {
+    gint16 *samples = (gint16 *) map.data;
+    gsize n = map.size / 2;
+
+    for (gsize i = 0; i < n; i++) {
+      GstClockTime t = GST_BUFFER_PTS (buf) +
+          gst_util_uint64_scale_int (i, GST_SECOND, 48000);
+
+      if (!in_flash (t))
+        samples[i] = 0;
+    }
+    gst_buffer_unmap (buf, &map);
+  }
+  return GST_PAD_PROBE_OK;
+}
 
 static const Codec *
 find_codec (const Codec * table, gsize n, const gchar * name)
@@ -176,13 +248,22 @@ make_branch (const Codec * codec, gboolean video, const MediaOptions * opts,
   if (video) {
     GstCaps *caps = raw_video_caps (opts->width, opts->height, opts->fps);
     gchar *caps_str = gst_caps_to_string (caps);
+    gchar *source = opts->has_color || opts->flash ?
+        g_strdup_printf ("pattern=solid-color foreground-color=0x%08x",
+        opts->flash ? 0xff000000 : 0xff000000 | opts->color) :
+        g_strdup_printf ("pattern=%s", opts->pattern ? opts->pattern : "ball");
 
-    desc = g_strdup_printf ("videotestsrc is-live=true pattern=%s ! "
-        "capsfilter name=rawcaps caps=\"%s\" ! %s ! %s pt=%u",
-        opts->pattern ? opts->pattern : "ball", caps_str, codec->encoder,
-        codec->payloader, pt);
+    desc = g_strdup_printf ("videotestsrc is-live=true %s ! "
+        "capsfilter name=rawcaps caps=\"%s\" ! %s ! %s pt=%u", source,
+        caps_str, codec->encoder, codec->payloader, pt);
+    g_free (source);
     g_free (caps_str);
     gst_caps_unref (caps);
+  } else if (opts->flash) {
+    desc = g_strdup_printf ("audiotestsrc is-live=true wave=sine freq=1000 "
+        "volume=0.5 ! capsfilter name=rawcaps caps=\"audio/x-raw, "
+        "format=S16LE, rate=48000, channels=1\" ! audioconvert ! "
+        "audioresample ! %s ! %s pt=%u", codec->encoder, codec->payloader, pt);
   } else {
     desc = g_strdup_printf ("audiotestsrc is-live=true wave=ticks ! "
         "audioconvert ! audioresample ! %s ! %s pt=%u",
@@ -234,6 +315,15 @@ make_branch (const Codec * codec, gboolean video, const MediaOptions * opts,
       gate_buffers, gate, NULL);
   gst_object_unref (pad);
 
+  if (opts->flash) {
+    GstElement *raw = gst_bin_get_by_name (GST_BIN (bin), "rawcaps");
+
+    pad = gst_element_get_static_pad (raw, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+        video ? flash_video : flash_audio, NULL, NULL);
+    gst_object_unref (pad);
+    gst_object_unref (raw);
+  }
   if (capsfilter)
     *capsfilter = gst_bin_get_by_name (GST_BIN (bin), "rawcaps");
 
@@ -1958,10 +2048,12 @@ usage (FILE * out)
       "      [--duration SECONDS] [--no-delete] [--trickle]\n"
       "      [--width W --height H] [--fps N] [--resize-at SECONDS WxH]\n"
       "      [--gop FRAMES] [--ssrc-change-at SECONDS] [--bitrate KBITS]\n"
-      "      [--pattern videotestsrc-pattern]\n"
+      "      [--pattern videotestsrc-pattern] [--color RRGGBB] [--flash]\n"
       "    defaults: --video vp8 --audio opus --duration 5 (0: until\n"
       "    SIGINT/SIGTERM) --width 320 --height 240 --fps 30, key frames\n"
-      "    every 60 frames (30 for av1) unless --gop or a request\n"
+      "    every 60 frames (30 for av1) unless --gop or a request;\n"
+      "    --flash: black video with a white flash and a 1 kHz beep\n"
+      "    during the first 100 ms of every second (A/V sync)\n"
       "  rr-webrtc-peer whep-serve --port PORT [--path /whep]\n"
       "      [--video vp8|vp9|h264|h265|av1|none] [--audio opus|none]\n"
       "      [--not-before SECONDS] [--token T] [--width W --height H]\n"
@@ -2038,6 +2130,9 @@ parse_args (int argc, char **argv, gboolean whip, Publisher * p, Server * srv)
     } else if (g_strcmp0 (opt, "--no-delete") == 0 && whip) {
       p->no_delete = TRUE;
       takes_value = FALSE;
+    } else if (g_strcmp0 (opt, "--flash") == 0) {
+      media->flash = TRUE;
+      takes_value = FALSE;
     } else if (g_strcmp0 (opt, "--trickle") == 0 && whip) {
       p->trickle = TRUE;
       takes_value = FALSE;
@@ -2065,6 +2160,13 @@ parse_args (int argc, char **argv, gboolean whip, Publisher * p, Server * srv)
       /* videotestsrc's: "snow" costs the full bitrate, "ball" very little */
       ok = strspn (val, "abcdefghijklmnopqrstuvwxyz-") == strlen (val);
       media->pattern = val;
+    } else if (g_strcmp0 (opt, "--color") == 0) {
+      gchar *end = NULL;
+      guint64 v = g_ascii_strtoull (val, &end, 16);
+
+      ok = end && *end == '\0' && end != val && v <= 0xffffff;
+      media->color = (guint) v;
+      media->has_color = TRUE;
     } else if (g_strcmp0 (opt, "--bitrate") == 0) {
       ok = parse_int (val, 50, 50000, &media->bitrate);
     } else if (g_strcmp0 (opt, "--gop") == 0) {
@@ -2108,7 +2210,8 @@ main (int argc, char **argv)
   Publisher p;
   Server srv;
   MediaOptions defaults = {
-    &video_codecs[0], &audio_codecs[0], 320, 240, 30, 0, 0, "ball"
+    &video_codecs[0], &audio_codecs[0], 320, 240, 30, 0, 0, "ball", 0, FALSE,
+    FALSE
   };
   gboolean whip;
   gint ret;

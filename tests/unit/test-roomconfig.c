@@ -1455,6 +1455,140 @@ test_free_null (void)
   rr_room_config_free (NULL);
 }
 
+static void
+test_mix_defaults (void)
+{
+  RrRoomConfig *c = load_room ("");
+
+  g_assert_cmpint (c->mode, ==, RR_ROOM_MODE_SINGLE);
+  rr_room_config_free (c);
+
+  c = load_room ("'mode': 'mixed'");
+  g_assert_cmpint (c->mode, ==, RR_ROOM_MODE_MIXED);
+  g_assert_cmpuint (c->mix.outputs, ==, RR_MIX_OUTPUT_HLS);
+  g_assert_cmpstr (rr_mix_output_name (c->mix.outputs), ==, "hls");
+  g_assert_cmpint (c->mix.video_codec, ==, RR_CODEC_H264);
+  g_assert_cmpint (c->mix.audio_codec, ==, RR_CODEC_AAC);
+  g_assert_cmpint (c->mix.width, ==, 1280);
+  g_assert_cmpint (c->mix.height, ==, 720);
+  g_assert_cmpint (c->mix.fps, ==, 30);
+  g_assert_cmpuint (c->mix.bitrate_kbps, ==, 2500);
+  g_assert_cmpuint (c->mix.gop_s, ==, 2);
+  g_assert_cmpuint (c->mix.audio_bitrate_kbps, ==, 64);
+  g_assert_cmpint (c->mix.layout, ==, RR_LAYOUT_GRID);
+  g_assert_cmphex (c->mix.background, ==, 0xff000000);
+  g_assert_null (c->mix.regions_json);
+  g_assert_null (c->mix.watermarks_json);
+  /* mixed decodes: every WebRTC codec is offered, whatever mp4 takes */
+  {
+    static const RrCodec all[] = { RR_CODEC_VP8, RR_CODEC_H264,
+      RR_CODEC_VP9, RR_CODEC_AV1, RR_CODEC_H265
+    };
+    assert_codecs (c->video_codecs, c->n_video_codecs, all, G_N_ELEMENTS (all));
+  }
+  rr_room_config_free (c);
+}
+
+static void
+test_mix_everything (void)
+{
+  RrRoomConfig *c = load_room ("'mode': 'both', 'format': 'webm', "
+      "'mix': {'format': 'webm', 'video_codec': 'VP9', 'width': 640, "
+      "'height': 360, 'fps': 15, 'bitrate': 800, 'gop': 4, "
+      "'audio_bitrate': 48, 'layout': 'custom', 'regions': [{'x': 0, "
+      "'y': 0, 'w': '50%', 'h': '100%', 'slot': 0}], 'background': "
+      "'#3366cc', 'background_image': 'bg.png', 'placeholder_image': "
+      "'p.png', 'main_participant': 'alice', 'watermarks': [{'image': "
+      "'logo.png', 'top': 10, 'left': 20, 'width': 100, 'height': 50}]}");
+
+  g_assert_cmpint (c->mode, ==, RR_ROOM_MODE_BOTH);
+  g_assert_cmpuint (c->mix.outputs, ==, RR_MIX_OUTPUT_WEBM);
+  g_assert_cmpint (c->mix.video_codec, ==, RR_CODEC_VP9);
+  g_assert_cmpint (c->mix.audio_codec, ==, RR_CODEC_OPUS);
+  g_assert_cmpint (c->mix.width, ==, 640);
+  g_assert_cmpint (c->mix.height, ==, 360);
+  g_assert_cmpint (c->mix.fps, ==, 15);
+  g_assert_cmpuint (c->mix.bitrate_kbps, ==, 800);
+  g_assert_cmpuint (c->mix.gop_s, ==, 4);
+  g_assert_cmpuint (c->mix.audio_bitrate_kbps, ==, 48);
+  g_assert_cmpint (c->mix.layout, ==, RR_LAYOUT_CUSTOM);
+  g_assert_nonnull (strstr (c->mix.regions_json, "\"50%\""));
+  g_assert_cmphex (c->mix.background, ==, 0xff3366cc);
+  g_assert_cmpstr (c->mix.background_image, ==, "bg.png");
+  g_assert_cmpstr (c->mix.placeholder_image, ==, "p.png");
+  g_assert_cmpstr (c->mix.main_participant, ==, "alice");
+  g_assert_nonnull (strstr (c->mix.watermarks_json, "logo.png"));
+  rr_room_config_free (c);
+
+  c = load_room ("'mode': 'mixed', 'mix': {'format': 'hls+mp4', "
+      "'background': 1193046}");
+  g_assert_cmpuint (c->mix.outputs, ==, RR_MIX_OUTPUT_HLS | RR_MIX_OUTPUT_MP4);
+  g_assert_cmpstr (rr_mix_output_name (c->mix.outputs), ==, "hls+mp4");
+  g_assert_cmphex (c->mix.background, ==, 0xff123456);
+  rr_room_config_free (c);
+}
+
+static void
+test_mix_errors (void)
+{
+  expect_room_error ("'mode': 'mix'", RR_CONFIG_ERROR_RANGE, "$.mode",
+      "single");
+  expect_room_error ("'mix': {}", RR_CONFIG_ERROR_COMBINATION, "$.mix", "mode");
+  expect_room_error ("'mode': 'mixed', 'format': 'mp4'",
+      RR_CONFIG_ERROR_COMBINATION, "$.format", "both");
+  expect_room_error ("'mode': 'mixed', 'mix': []", RR_CONFIG_ERROR_TYPE,
+      "$.mix", "an object");
+  expect_room_error ("'mode': 'mixed', 'mix': {'fromat': 'hls'}",
+      RR_CONFIG_ERROR_UNKNOWN_KEY, "$.mix.fromat", "format");
+  expect_room_error ("'mode': 'mixed', 'mix': {'format': 'flv'}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.format", "hls+mp4");
+  expect_room_error ("'mode': 'mixed', 'mix': {'video_codec': 'AV1'}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.video_codec", "VP8");
+  /* VP8 cannot go into MPEG-TS */
+  expect_room_error ("'mode': 'mixed', 'mix': {'video_codec': 'VP8'}",
+      RR_CONFIG_ERROR_COMBINATION, "$.mix.video_codec", "hls");
+  expect_room_error ("'mode': 'mixed', 'mix': {'format': 'webm', "
+      "'video_codec': 'H264'}", RR_CONFIG_ERROR_COMBINATION,
+      "$.mix.video_codec", "webm");
+  expect_room_error ("'mode': 'mixed', 'mix': {'width': 641}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.width", "odd");
+  expect_room_error ("'mode': 'mixed', 'mix': {'height': 8}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.height", "16–4096");
+  expect_room_error ("'mode': 'mixed', 'mix': {'fps': 0}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.fps", NULL);
+  expect_room_error ("'mode': 'mixed', 'mix': {'bitrate': 2.5}",
+      RR_CONFIG_ERROR_TYPE, "$.mix.bitrate", NULL);
+  expect_room_error ("'mode': 'mixed', 'mix': {'gop': 11}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.gop", NULL);
+  expect_room_error ("'mode': 'mixed', 'mix': {'layout': 'mosaic'}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.layout", "screen-share");
+  expect_room_error ("'mode': 'mixed', 'mix': {'layout': 'custom'}",
+      RR_CONFIG_ERROR_MISSING, "$.mix.regions", "custom");
+  expect_room_error ("'mode': 'mixed', 'mix': {'regions': []}",
+      RR_CONFIG_ERROR_COMBINATION, "$.mix.regions", "custom");
+  expect_room_error ("'mode': 'mixed', 'mix': {'layout': 'custom', "
+      "'regions': [{'x': 0, 'y': 0, 'w': 2000, 'h': 10, 'slot': 0}]}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.regions[0].w", "canvas");
+  expect_room_error ("'mode': 'mixed', 'mix': {'background': 'blue'}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.background", "#rrggbb");
+  expect_room_error ("'mode': 'mixed', 'mix': {'background': '#12345'}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.background", NULL);
+  expect_room_error ("'mode': 'mixed', 'mix': {'background': 16777216}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.background", NULL);
+  expect_room_error ("'mode': 'mixed', 'mix': {'watermarks': {}}",
+      RR_CONFIG_ERROR_TYPE, "$.mix.watermarks", "array");
+  expect_room_error ("'mode': 'mixed', 'mix': {'watermarks': [{'image': "
+      "'a.png', 'top': 0, 'left': 0, 'width': 10}]}",
+      RR_CONFIG_ERROR_MISSING, "$.mix.watermarks[0].height", NULL);
+  expect_room_error ("'mode': 'mixed', 'mix': {'watermarks': [{'image': "
+      "'a.png', 'top': 700, 'left': 0, 'width': 10, 'height': 100}]}",
+      RR_CONFIG_ERROR_RANGE, "$.mix.watermarks[0].height", "canvas");
+  expect_room_error ("'mode': 'mixed', 'mix': {'watermarks': [{'image': "
+      "'a.png', 'top': 0, 'left': 0, 'width': 10, 'height': 10, "
+      "'alpha': 1}]}", RR_CONFIG_ERROR_UNKNOWN_KEY,
+      "$.mix.watermarks[0].alpha", NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1487,5 +1621,8 @@ main (int argc, char **argv)
   g_test_add_func ("/roomconfig/load-file", test_load_file);
   g_test_add_func ("/roomconfig/examples", test_examples);
   g_test_add_func ("/roomconfig/free-null", test_free_null);
+  g_test_add_func ("/roomconfig/mix-defaults", test_mix_defaults);
+  g_test_add_func ("/roomconfig/mix-everything", test_mix_everything);
+  g_test_add_func ("/roomconfig/mix-errors", test_mix_errors);
   return g_test_run ();
 }
