@@ -82,6 +82,7 @@
 #include "gstsplitmuxrec.h"
 #include "codecs.h"
 #include "ids.h"
+#include "fmp4shift.h"
 #include "mp4defrag.h"
 #include "mp4fix.h"
 #include "naming.h"
@@ -644,6 +645,148 @@ on_format_location (GstElement * sink, guint fragment_id, GstSample * sample,
 /* ------------------------------------------------------------------ */
 /* outputs                                                             */
 
+/* ------------------------------------------------------------------ */
+/* fragmented MP4: every track starts at its own time                  */
+
+/* 1.22's mp4mux, fragmented, starts every track at decode time 0 (see
+ * core/fmp4shift.h): the first buffer's running time of each of its sink
+ * pads in the current file is noted, and its output's 'tfdt' boxes are
+ * shifted by each track's lateness against the earliest track.  (The
+ * normal MP4 made at the end presents a track's first sample at that
+ * decode time, whatever its composition offset: core/mp4defrag.c.) */
+typedef struct
+{
+  GMutex lock;
+  RrFmp4Shift *shift;
+  GstClockTimeDiff first_pts[2];        /* running time per kind (0 audio,
+                                         * 1 video) in the current file, or
+                                         * NONE */
+  gboolean ended[2];            /* EOS passed: the next buffer starts a
+                                 * file */
+  gboolean dirty;               /* a first running time changed */
+} TrackStarts;
+
+static void
+track_starts_free (TrackStarts * ts)
+{
+  g_mutex_clear (&ts->lock);
+  rr_fmp4_shift_free (ts->shift);
+  g_free (ts);
+}
+
+static GstPadProbeReturn
+note_track_start (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  TrackStarts *ts = data;
+  guint kind = g_str_has_prefix (GST_PAD_NAME (pad), "video") ? 1 : 0;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    /* splitmuxsink ends every file with EOS into the muxer: a buffer after
+     * it starts the next file.  (The EOS can pass here long before the
+     * muxer is done with the buffers before it.) */
+    if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS) {
+      g_mutex_lock (&ts->lock);
+      ts->ended[kind] = TRUE;
+      g_mutex_unlock (&ts->lock);
+    }
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+    GstEvent *ev;
+
+    g_mutex_lock (&ts->lock);
+    if ((ts->ended[kind] || !GST_CLOCK_STIME_IS_VALID (ts->first_pts[kind]))
+        && GST_CLOCK_TIME_IS_VALID (pts)
+        && (ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0))) {
+      const GstSegment *seg;
+
+      gst_event_parse_segment (ev, &seg);
+      ts->first_pts[kind] = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
+          pts);
+      ts->ended[kind] = FALSE;
+      ts->dirty = TRUE;
+      GST_DEBUG_OBJECT (pad, "this file starts at running time %"
+          GST_STIME_FORMAT, GST_STIME_ARGS (ts->first_pts[kind]));
+      gst_event_unref (ev);
+    }
+    g_mutex_unlock (&ts->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+shift_track_starts (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  TrackStarts *ts = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+  guint8 head[8];
+
+  /* only header buffers can hold a 'moov' (after 'ftyp') or 'moof' */
+  if (gst_buffer_extract (buf, 0, head, 8) != 8
+      || (memcmp (head + 4, "ftyp", 4) != 0
+          && memcmp (head + 4, "moov", 4) != 0
+          && memcmp (head + 4, "moof", 4) != 0))
+    return GST_PAD_PROBE_OK;
+
+  g_mutex_lock (&ts->lock);
+  if (ts->dirty) {
+    GstClockTimeDiff first = GST_CLOCK_STIME_NONE;
+
+    for (guint k = 0; k < 2; k++)
+      if (GST_CLOCK_STIME_IS_VALID (ts->first_pts[k])
+          && (!GST_CLOCK_STIME_IS_VALID (first) || ts->first_pts[k] < first))
+        first = ts->first_pts[k];
+    for (guint k = 0; k < 2; k++) {
+      GstClockTimeDiff delay = 0;
+
+      if (GST_CLOCK_STIME_IS_VALID (ts->first_pts[k]))
+        delay = ts->first_pts[k] - first;
+      rr_fmp4_shift_set_delay (ts->shift, k ? RR_FMP4_HANDLER_VIDEO :
+          RR_FMP4_HANDLER_AUDIO, (guint64) delay);
+      GST_DEBUG_OBJECT (pad, "%s track starts %" GST_STIME_FORMAT " late",
+          k ? "video" : "audio", GST_STIME_ARGS (delay));
+    }
+    ts->dirty = FALSE;
+  }
+  buf = gst_buffer_make_writable (buf);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  if (gst_buffer_map (buf, &map, GST_MAP_READWRITE)) {
+    guint n = rr_fmp4_shift_process (ts->shift, map.data, map.size, NULL);
+
+    GST_LOG_OBJECT (pad, "%.4s buffer of %" G_GSIZE_FORMAT " bytes: %u "
+        "track start(s) shifted", head + 4, map.size, n);
+    gst_buffer_unmap (buf, &map);
+  }
+  g_mutex_unlock (&ts->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_muxer_pad_added (GstElement * mux, GstPad * pad, TrackStarts * ts)
+{
+  if (GST_PAD_DIRECTION (pad) == GST_PAD_SINK)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, note_track_start, ts, NULL);
+}
+
+static void
+shift_track_starts_of (GstElement * mux)
+{
+  TrackStarts *ts = g_new0 (TrackStarts, 1);
+  GstPad *src = gst_element_get_static_pad (mux, "src");
+
+  g_mutex_init (&ts->lock);
+  ts->shift = rr_fmp4_shift_new ();
+  ts->first_pts[0] = ts->first_pts[1] = GST_CLOCK_STIME_NONE;
+  g_object_set_data_full (G_OBJECT (mux), "rr-track-starts", ts,
+      (GDestroyNotify) track_starts_free);
+  g_signal_connect (mux, "pad-added", G_CALLBACK (on_muxer_pad_added), ts);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, shift_track_starts, ts,
+      NULL);
+  gst_object_unref (src);
+}
+
 static GstElement *
 make_muxer (GstSplitMuxRec * self)
 {
@@ -664,6 +807,7 @@ make_muxer (GstSplitMuxRec * self)
       g_object_set (mux, "fragment-duration", 1000, NULL);
       g_object_set (mux, "latency", self->pli_interval + MP4MUX_EXTRA_LATENCY,
           NULL);
+      shift_track_starts_of (mux);
       break;
     case RR_FORMAT_WEBM:
     case RR_FORMAT_MKV:

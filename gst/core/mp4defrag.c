@@ -1239,33 +1239,48 @@ write_mdia (Builder * b, const Box * mdia, Track * t, guint track_index)
   box_end (b, off);
 }
 
-/* A track whose first fragment starts later than 0 (and that has no edit
- * list of its own) gets an empty edit for the gap. */
-static void
-write_gap_edts (Builder * b, Defrag * d, Track * t)
+/* The edit list of a track without one of its own: an empty edit when
+ * its first fragment starts later than 0 (splitmuxrec shifts a track that
+ * began late), then its media from the first sample's composition time.
+ * So the first sample is presented at its decode time even when it has a
+ * composition offset (B-frames), as a non-fragmented mp4mux does it. */
+static gboolean
+needs_edts (const Track * t)
 {
+  return !t->has_edts && t->samples->len > 0 && (t->first_dts > 0
+      || g_array_index (t->samples, Sample, 0).cts_offset > 0);
+}
+
+static void
+write_edts (Builder * b, Defrag * d, Track * t)
+{
+  const Sample *first = &g_array_index (t->samples, Sample, 0);
+  guint64 media_time = first->cts_offset > 0 ? (guint64) first->cts_offset : 0;
   guint64 gap = scale_u64 (t->first_dts, d->movie_timescale, t->timescale);
-  guint64 media = t->tkhd_duration - gap;
-  gboolean v1 = gap >= G_MAXUINT32 || t->tkhd_duration > G_MAXUINT32;
+  guint64 media = t->tkhd_duration > gap ? t->tkhd_duration - gap : 0;
+  gboolean v1 = gap >= G_MAXUINT32 || t->tkhd_duration > G_MAXUINT32
+      || media_time >= G_MAXUINT32;
   gsize edts = box_begin (b, BOX_EDTS), elst = box_begin (b, BOX_ELST);
 
   put32 (b->ba, v1 ? 1u << 24 : 0);
-  put32 (b->ba, 2);
-  if (v1) {
+  put32 (b->ba, gap > 0 ? 2 : 1);
+  if (gap > 0 && v1) {
     put64 (b->ba, gap);
     put64 (b->ba, G_MAXUINT64); /* media_time -1: empty edit */
     put32 (b->ba, 0x00010000);
-    put64 (b->ba, media);
-    put64 (b->ba, 0);
-    put32 (b->ba, 0x00010000);
-  } else {
+  } else if (gap > 0) {
     put32 (b->ba, (guint32) gap);
     put32 (b->ba, G_MAXUINT32);
     put32 (b->ba, 0x00010000);
-    put32 (b->ba, (guint32) media);
-    put32 (b->ba, 0);
-    put32 (b->ba, 0x00010000);
   }
+  if (v1) {
+    put64 (b->ba, media);
+    put64 (b->ba, media_time);
+  } else {
+    put32 (b->ba, (guint32) media);
+    put32 (b->ba, (guint32) media_time);
+  }
+  put32 (b->ba, 0x00010000);
   box_end (b, elst);
   box_end (b, edts);
 }
@@ -1281,8 +1296,8 @@ write_trak (Builder * b, const Box * trak, Track * t, guint track_index)
   while (box_iter_next (&it, &c) > 0) {
     if (c.type == BOX_TKHD) {
       write_time_box (b, &c, 8, t->tkhd_duration);
-      if (!t->has_edts && t->first_dts > 0 && t->samples->len > 0)
-        write_gap_edts (b, b->d, t);
+      if (needs_edts (t))
+        write_edts (b, b->d, t);
     } else if (c.type == BOX_MDIA) {
       write_mdia (b, &c, t, track_index);
     } else {
