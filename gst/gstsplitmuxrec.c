@@ -935,6 +935,29 @@ add_element (GstSplitMuxRec * self, Input * in, const gchar * factory)
   return e;
 }
 
+/* VP9 caps without chroma-site crash 1.22.0's mp4mux: name the siting
+ * vp9parse gives libvpx streams when it knows it. */
+static GstPadProbeReturn
+add_vp9_chroma_site (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstCaps *caps;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_caps (event, &caps);
+  if (gst_caps_get_size (caps) == 0
+      || gst_structure_has_field (gst_caps_get_structure (caps, 0),
+          "chroma-site"))
+    return GST_PAD_PROBE_OK;
+  caps = gst_caps_copy (caps);
+  gst_caps_set_simple (caps, "chroma-site", G_TYPE_STRING, "jpeg", NULL);
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (caps);
+  gst_caps_unref (caps);
+  return GST_PAD_PROBE_OK;
+}
+
 /* internal pad ! parser ! [capsfilter] ! tee */
 static gboolean
 build_chain_locked (GstSplitMuxRec * self, Input * in, GError ** error)
@@ -957,6 +980,13 @@ build_chain_locked (GstSplitMuxRec * self, Input * in, GError ** error)
     }
     if (in->codec == RR_CODEC_H264 || in->codec == RR_CODEC_H265)
       g_object_set (e, "config-interval", -1, NULL);
+    if (in->codec == RR_CODEC_VP9 && self->format == RR_FORMAT_MP4
+        && rr_mp4mux_needs_vp9_chroma_site ()) {
+      pad = gst_element_get_static_pad (e, "src");
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+          add_vp9_chroma_site, NULL, NULL);
+      gst_object_unref (pad);
+    }
     first = last = e;
   }
   if (filter_caps) {

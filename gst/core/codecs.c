@@ -198,6 +198,16 @@ rr_mp4mux_writes_empty_av1c (void)
 }
 
 gboolean
+rr_mp4mux_needs_vp9_chroma_site (void)
+{
+  /* 1.22.0's mp4mux crashes (strcmp on NULL) on VP9 caps without
+   * chroma-site, which vp9parse leaves out for depayloaded streams; fixed
+   * upstream in the 1.22 series.  Adding the field is harmless, so it is
+   * done on everything older than 1.24. */
+  return plugin_older_than ("mp4mux", 1, 24, 0);
+}
+
+gboolean
 rr_format_accepts (RrFormat format, RrCodec codec, gchar ** reason)
 {
   const gchar *why = NULL;

@@ -62,5 +62,8 @@ const gchar *rr_codec_parser_factory (RrCodec codec);
  * Opus dOps written little-endian (< 1.22.4), empty av1C (< 1.22.1). */
 gboolean rr_mp4mux_writes_le_dops (void);
 gboolean rr_mp4mux_writes_empty_av1c (void);
+/* Whether VP9 caps need a chroma-site field before mp4mux (1.22.0 crashes
+ * without one). */
+gboolean rr_mp4mux_needs_vp9_chroma_site (void);
 
 G_END_DECLS

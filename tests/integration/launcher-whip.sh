@@ -4,6 +4,8 @@
 # decoded and checked.
 # usage: launcher-whip.sh CASE
 #   vp8-opus h264-opus vp9 av1 h265   one publisher of that codec (and Opus)
+#   vp9-mp4                           VP9 + Opus into MP4 (1.22.0's mp4mux
+#                                     crashed on depayloaded VP9's caps)
 #   two / five                        several publishers at once
 #   delete-mid-room                   one leaves (DELETE) while another stays:
 #                                     its archive is ready before the room ends
@@ -34,7 +36,7 @@ format=webm video_codecs= split= extra=
 case $case in
   blocked) extra='"subscribe": {"block": ["eve"]},' ;;
   h264-opus | h264-long-gop) format=mp4 ;;
-  h265) format=mp4 ;;
+  h265 | vp9-mp4) format=mp4 ;;
   split) split='"split_duration": 2,' ;;
 esac
 
@@ -80,10 +82,11 @@ archives () {
 report=$WORK/archive/REC1/report-REC1.json
 
 case $case in
-  vp8-opus | h264-opus | vp9 | av1 | h265)
+  vp8-opus | h264-opus | vp9 | av1 | h265 | vp9-mp4)
     v=${case%-opus}
     a=none
     [ "$case" = "$v" ] || a=opus
+    [ "$case" != vp9-mp4 ] || { v=vp9; a=opus; }
     publish p1 --video "$v" --audio "$a" --duration 4
     wait_publisher p1
     room_stop
