@@ -133,6 +133,30 @@ make_video_encoder (RrRoomMix * mix, const RrMixConfig * m, GError ** error)
   }
 }
 
+/* voaacenc's output is heard 1600 samples (33 ms) after the time on it:
+ * 1024 of AAC priming plus its own delay (measured by decoding a click
+ * with FFmpeg; tests/integration/launcher-mixed.sh checks A/V sync).
+ * MPEG-TS cannot say so, and 1.22's mp4mux writes no priming edit for it:
+ * the packets are stamped that much earlier instead. */
+#define AAC_ENCODER_DELAY (1600 * GST_SECOND / 48000)
+
+static GstPadProbeReturn
+undo_encoder_delay (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (!GST_BUFFER_PTS_IS_VALID (buf)
+      || GST_BUFFER_PTS (buf) < AAC_ENCODER_DELAY)
+    return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable (buf);
+  GST_BUFFER_PTS (buf) -= AAC_ENCODER_DELAY;
+  if (GST_BUFFER_DTS_IS_VALID (buf))
+    GST_BUFFER_DTS (buf) = GST_BUFFER_DTS (buf) > AAC_ENCODER_DELAY ?
+        GST_BUFFER_DTS (buf) - AAC_ENCODER_DELAY : 0;
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
 static GstElement *
 make_audio_encoder (RrRoomMix * mix, const RrMixConfig * m, GError ** error)
 {
@@ -144,8 +168,14 @@ make_audio_encoder (RrRoomMix * mix, const RrMixConfig * m, GError ** error)
       g_object_set (e, "bitrate", (gint) (m->audio_bitrate_kbps * 1000), NULL);
   } else {
     e = add (mix, "voaacenc", "audio-encoder", error);
-    if (e)
+    if (e) {
+      GstPad *src = gst_element_get_static_pad (e, "src");
+
       g_object_set (e, "bitrate", (gint) (m->audio_bitrate_kbps * 1000), NULL);
+      gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, undo_encoder_delay,
+          NULL, NULL);
+      gst_object_unref (src);
+    }
   }
   return e;
 }

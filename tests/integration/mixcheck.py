@@ -8,9 +8,13 @@
       depends on who joined first)
 
   mixcheck.py avsync FILE --region X,Y,W,H [--max-ms 40] [--min-flashes 3]
+              [--relative-to MS] [--print-offset]
       a participant sending rr-webrtc-peer --flash (a white flash and a
       1 kHz beep at the start of every second) is in the region: every
-      flash's start is within --max-ms of its beep's start
+      flash's start is within --max-ms of its beep's start (or, with
+      --relative-to, of MS + its beep's start: compare with the offset
+      measured in another recording); --print-offset prints the median
+      offset in ms on stdout, the details go to stderr
 
 Exit status 0 when the check holds, 1 when it does not (the reason on
 stderr), 2 on usage errors.
@@ -127,15 +131,21 @@ def check_avsync(args):
         if b is not None and abs(b - f) < 0.5:
             offsets.append((f, (b - f) * 1000))
     text = ", ".join(f"{f:.2f}s:{o:+.0f}ms" for f, o in offsets)
-    print(f"{len(flashes)} flashes, {len(beeps)} beeps; beep - flash: {text}")
+    out = sys.stderr if args.print_offset else sys.stdout
+    print(f"{args.file}: {len(flashes)} flashes, {len(beeps)} beeps; "
+          f"beep - flash: {text}", file=out)
     if len(offsets) < args.min_flashes:
         print(f"fewer than {args.min_flashes} flash/beep pairs",
               file=sys.stderr)
         return 1
-    worst = max(abs(o) for _, o in offsets)
+    if args.print_offset:
+        print("%.1f" % sorted(o for _, o in offsets)[len(offsets) // 2])
+    worst = max(abs(o - args.relative_to) for _, o in offsets)
     if worst > args.max_ms:
-        print(f"A/V offset {worst:.0f} ms is more than {args.max_ms} ms",
-              file=sys.stderr)
+        what = (f" beyond the reference {args.relative_to:+.0f} ms"
+                if args.relative_to else "")
+        print(f"A/V offset {worst:.0f} ms{what} is more than "
+              f"{args.max_ms} ms", file=sys.stderr)
         return 1
     return 0
 
@@ -154,6 +164,8 @@ def main():
     a.add_argument("--region", required=True)
     a.add_argument("--max-ms", type=float, default=40)
     a.add_argument("--min-flashes", type=int, default=3)
+    a.add_argument("--relative-to", type=float, default=0)
+    a.add_argument("--print-offset", action="store_true")
     args = ap.parse_args()
     return check_colours(args) if args.cmd == "colours" else check_avsync(args)
 
