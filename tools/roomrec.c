@@ -126,12 +126,23 @@ static int
 cmd_check (const gchar * filename)
 {
   RrRoomConfig *config = load_config (filename);
+  const RrMixConfig *m;
+  gchar *mix = NULL;
 
   if (config == NULL)
     return EXIT_USAGE;
-  g_print ("%s: room %s, recording %s, format %s, %u input(s): OK\n",
+  m = &config->mix;
+  if (config->mode != RR_ROOM_MODE_SINGLE)
+    mix = g_strdup_printf ("composite %s %s %dx%d@%d %s",
+        rr_mix_output_name (m->outputs), rr_codec_name (m->video_codec),
+        m->width, m->height, m->fps, rr_layout_mode_to_string (m->layout));
+  g_print ("%s: room %s, recording %s, %s%s%s%s, %u input(s): OK\n",
       filename, config->room_id, config->recording_id,
-      rr_format_name (config->format), config->n_inputs);
+      config->mode == RR_ROOM_MODE_MIXED ? "" : "format ",
+      config->mode == RR_ROOM_MODE_MIXED ? "" : rr_format_name (config->format),
+      config->mode == RR_ROOM_MODE_BOTH ? " + " : "", mix ? mix : "",
+      config->n_inputs);
+  g_free (mix);
   rr_room_config_free (config);
   return EXIT_OK;
 }
