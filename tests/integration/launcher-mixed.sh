@@ -7,6 +7,8 @@
 #            every tile's colour, the empty tile, HLS playlist with
 #            PROGRAM-DATE-TIME, both files in the report
 #   codecs   AV1 and H.265 publishers decoded into a VP8/Opus WebM
+#   resize   a publisher changes its resolution (and aspect) mid-stream:
+#            the composite goes on, its tile keeps its place and colour
 #   both     per-participant archives and the composite in one run; one
 #            participant leaves: the other then fills the canvas
 #   avsync   a flash+beep publisher (and a silent one), mode both: in the
@@ -100,6 +102,19 @@ print(" ".join(sorted(a["connection_id"] for a in json.load(open(sys.argv[1]))["
     check_media "$f" vp8 opus 4
     $mixcheck colours "$f" --at "$(middle "$f")" --points 160,180 480,180 \
       --expect ff0000 0000ff || fail "$f: tile colours"
+    ;;
+  resize)
+    publish red --video vp8 --color ff0000 --duration 8 --resize-at 3 640x360
+    publish blue --video h264 --audio none --color 0000ff --duration 8
+    wait_publisher red
+    wait_publisher blue
+    room_stop
+    f=$dir/archive-mix-mp4.mp4
+    check_media "$f" h264 aac 6
+    for at in 2 6; do
+      $mixcheck colours "$f" --at $at --points 160,180 480,180 \
+        --expect ff0000 0000ff || fail "$f: tiles at $at s"
+    done
     ;;
   both)
     publish stays --video vp9 --color ff0000 --duration 10
