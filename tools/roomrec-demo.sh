@@ -139,12 +139,15 @@ cat >"$room_dir/room.json" <<EOF
   "recording_id": "$room_rec",
   "archive_dir": "$archive_dir",
   "format": "$( [ "$format" = mkv ] && echo mkv || echo webm )",
+  "mode": "both",
+  "mix": {"format": "mp4", "width": 640, "height": 360, "layout": "grid"},
   "metadata": {"demo": true},
   "inputs": [{"type": "whip", "listen": "127.0.0.1:0"}]
 }
 EOF
 echo
-echo "$me: a WebRTC room: roomrec run $room_dir/room.json (WHIP), 2 publishers"
+echo "$me: a WebRTC room: roomrec run $room_dir/room.json (WHIP), 2 publishers," \
+  "each recorded, and the two side by side in one composite"
 "$roomrec" run "$room_dir/room.json" >"$room_dir/roomrec.log" 2>&1 &
 room_pid=$!
 i=0
@@ -159,8 +162,10 @@ until grep -q '^roomrec: WHIP endpoint' "$room_dir/roomrec.log" 2>/dev/null; do
 done
 url=$(sed -n 's/^roomrec: WHIP endpoint //p' "$room_dir/roomrec.log")
 for who in alice bob; do
+  pattern=ball
+  [ $who = bob ] && pattern=smpte
   "$peer" whip-publish --url "$url?user_id=$who" --video vp8 --audio opus \
-    --width 640 --height 360 --duration "$seconds" \
+    --width 640 --height 360 --duration "$seconds" --pattern $pattern \
     >"$room_dir/$who.log" 2>&1 &
   echo $! >"$room_dir/$who.pid"
 done
@@ -175,4 +180,5 @@ sed 's/^/  /' "$room_dir/roomrec.log"
 echo
 echo "Room $room_id recorded into $archive_dir/$room_rec:"
 find "$archive_dir/$room_rec" -type f | LC_ALL=C sort | sed 's/^/  /'
-echo "report-$room_rec.json lists both archives with their start/stop offsets."
+echo "archive-mix.mp4 is the composite (alice and bob side by side, H.264/AAC);"
+echo "report-$room_rec.json lists every file with its start/stop offsets."
