@@ -410,6 +410,16 @@ on_decoder_added (GstBin * decodebin, GstElement * element, gpointer data)
     g_object_set (element, "automatic-request-sync-points", TRUE, NULL);
   if (g_object_class_find_property (klass, "discard-corrupted-frames"))
     g_object_set (element, "discard-corrupted-frames", TRUE, NULL);
+  /* libav's frame threads and direct rendering cost CPU for nothing here:
+   * each participant already decodes on its own thread (bench/mixed.py,
+   * docs/benchmarks.md) */
+  if (g_str_has_prefix (GST_OBJECT_NAME (gst_element_get_factory (element)),
+          "avdec_")) {
+    if (g_object_class_find_property (klass, "max-threads"))
+      g_object_set (element, "max-threads", 1, NULL);
+    if (g_object_class_find_property (klass, "direct-rendering"))
+      g_object_set (element, "direct-rendering", FALSE, NULL);
+  }
 }
 
 static GstPadProbeReturn

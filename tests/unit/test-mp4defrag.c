@@ -190,7 +190,11 @@ assert_decodes_cleanly (const gchar * path)
 }
 
 /* Every packet's stream, dts, pts, size and MD5 (not its duration, which
- * ffmpeg only knows from a normal file's tables) as read by ffmpeg. */
+ * ffmpeg only knows from a normal file's tables) as read by ffmpeg.  Times
+ * count from the stream's first dts: the defragmented file's edit list
+ * presents a B-frame track's first picture at 0, which moves the whole
+ * track by its first composition offset (and so the interleaving FFmpeg
+ * reads the streams in): the list is stream by stream. */
 static gchar *
 packet_list (const gchar * path)
 {
@@ -198,21 +202,43 @@ packet_list (const gchar * path)
     "-c", "copy", "-f", "framemd5", "-", NULL
   };
   gchar *out = NULL, **lines;
-  GString *s = g_string_new (NULL);
+  GString *per_stream[8], *s = g_string_new (NULL);
+  gint64 first_dts[8];
+  gboolean seen[8] = { FALSE, };
   guint i;
 
+  memset (per_stream, 0, sizeof (per_stream));
   g_assert_cmpint (run (argv, &out, NULL), ==, 0);
   lines = g_strsplit (out, "\n", -1);
   for (i = 0; lines[i] != NULL; i++) {
     gchar **f;
+    guint64 stream;
+    gint64 dts, pts;
 
     if (lines[i][0] == '#' || lines[i][0] == '\0')
       continue;
     f = g_strsplit (lines[i], ",", -1);
     g_assert_cmpuint (g_strv_length (f), ==, 6);
-    g_string_append_printf (s, "%s,%s,%s,%s,%s\n", f[0], f[1], f[2], f[4],
-        f[5]);
+    stream = g_ascii_strtoull (f[0], NULL, 10);
+    g_assert_cmpuint (stream, <, G_N_ELEMENTS (first_dts));
+    dts = g_ascii_strtoll (f[1], NULL, 10);
+    pts = g_ascii_strtoll (f[2], NULL, 10);
+    if (!seen[stream]) {
+      seen[stream] = TRUE;
+      first_dts[stream] = dts;
+    }
+    if (!per_stream[stream])
+      per_stream[stream] = g_string_new (NULL);
+    g_string_append_printf (per_stream[stream], "%s,%" G_GINT64_FORMAT ",%"
+        G_GINT64_FORMAT ",%s,%s\n", f[0], dts - first_dts[stream],
+        pts - first_dts[stream], f[4], f[5]);
     g_strfreev (f);
+  }
+  for (i = 0; i < G_N_ELEMENTS (per_stream); i++) {
+    if (per_stream[i]) {
+      g_string_append (s, per_stream[i]->str);
+      g_string_free (per_stream[i], TRUE);
+    }
   }
   g_strfreev (lines);
   g_free (out);
