@@ -43,6 +43,7 @@ gstreamer1.0-nice
 ffmpeg
 curl
 python3
+python3-botocore
 chromium
 '
 
