@@ -848,21 +848,22 @@ too_deep (const gchar * s, gsize len)
   return FALSE;
 }
 
-RrLayoutCustom *
-rr_layout_custom_parse (const gchar * json, gssize length, GError ** error)
+/* The JSON text @json parsed, or NULL with @error set: at most
+ * MAX_JSON_BYTES of UTF-8 without NUL bytes, nested at most
+ * MAX_JSON_DEPTH deep.  The root stays valid while the parser lives.
+ * @what names the text in messages ("the layout"). */
+static JsonParser *
+load_json (const gchar * json, gssize length, const gchar * what,
+    GError ** error)
 {
   JsonParser *parser;
   GError *err = NULL;
-  RrLayoutCustom *c;
   gsize len;
-
-  g_return_val_if_fail (json != NULL || length == 0, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   len = length < 0 ? strlen (json) : (gsize) length;
   if (len > MAX_JSON_BYTES) {
-    fail (error, RR_LAYOUT_ERROR_SYNTAX, "$", "the layout has %"
-        G_GSIZE_FORMAT " bytes, at most %d", len, MAX_JSON_BYTES);
+    fail (error, RR_LAYOUT_ERROR_SYNTAX, "$", "%s has %" G_GSIZE_FORMAT
+        " bytes, at most %d", what, len, MAX_JSON_BYTES);
     return NULL;
   }
   /* also refuses NUL bytes */
@@ -887,6 +888,21 @@ rr_layout_custom_parse (const gchar * json, gssize length, GError ** error)
     g_object_unref (parser);
     return NULL;
   }
+  return parser;
+}
+
+RrLayoutCustom *
+rr_layout_custom_parse (const gchar * json, gssize length, GError ** error)
+{
+  JsonParser *parser;
+  RrLayoutCustom *c;
+
+  g_return_val_if_fail (json != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  parser = load_json (json, length, "the layout", error);
+  if (parser == NULL)
+    return NULL;
   c = rr_layout_custom_from_node (json_parser_get_root (parser), "$", error);
   g_object_unref (parser);
   return c;
@@ -983,4 +999,171 @@ rr_layout_watermarks_check (const RrLayoutWatermark * marks, guint n_marks,
     return FALSE;
   }
   return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* watermarks: parsing                                                 */
+
+#define MAX_IMAGE_BYTES 4096
+
+static const gchar *const watermark_keys[] = {
+  "image", "top", "left", "width", "height", NULL
+};
+
+/* A required whole number from @min to @max into @out. */
+static gboolean
+read_pixels (JsonObject * obj, const gchar * opath, const gchar * key,
+    gint min, gint max, gint * out, GError ** error)
+{
+  JsonNode *node = json_object_get_member (obj, key);
+  gchar *path = rr_json_key_path (opath, key);
+  gboolean ok = FALSE;
+
+  if (node == NULL) {
+    fail (error, RR_LAYOUT_ERROR_MISSING, path, "required key is missing");
+  } else if (!node_is (node, G_TYPE_INT64)) {
+    type_error (error, path, "whole pixels (a number like 10)", node);
+  } else if (json_node_get_int (node) < min || json_node_get_int (node) > max) {
+    fail (error, RR_LAYOUT_ERROR_RANGE, path, "%" G_GINT64_FORMAT
+        " is out of range %d to %d pixels", json_node_get_int (node), min, max);
+  } else {
+    *out = (gint) json_node_get_int (node);
+    ok = TRUE;
+  }
+  g_free (path);
+  return ok;
+}
+
+static gboolean
+read_watermark (JsonNode * node, const gchar * wpath, RrLayoutWatermark * m,
+    GError ** error)
+{
+  JsonObject *obj;
+  JsonNode *v;
+  GList *members, *l;
+  gchar *path;
+  gboolean ok = TRUE;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return type_error (error, wpath, "a watermark object", node);
+  obj = json_node_get_object (node);
+
+  members = json_object_get_members (obj);
+  for (l = members; l && ok; l = l->next)
+    if (!g_strv_contains (watermark_keys, l->data)) {
+      path = rr_json_key_path (wpath, l->data);
+      fail (error, RR_LAYOUT_ERROR_UNKNOWN_KEY, path, "unknown key "
+          "(known keys: image, top, left, width, height)");
+      g_free (path);
+      ok = FALSE;
+    }
+  g_list_free (members);
+  if (!ok)
+    return FALSE;
+
+  path = rr_json_key_path (wpath, "image");
+  v = json_object_get_member (obj, "image");
+  if (v == NULL) {
+    fail (error, RR_LAYOUT_ERROR_MISSING, path, "required key is missing");
+    ok = FALSE;
+  } else if (!node_is (v, G_TYPE_STRING)) {
+    ok = type_error (error, path, "an image file or URL (a string)", v);
+  } else {
+    const gchar *image = json_node_get_string (v);
+
+    if (*image == '\0' || strlen (image) > MAX_IMAGE_BYTES
+        || !g_utf8_validate (image, -1, NULL)) {
+      fail (error, RR_LAYOUT_ERROR_RANGE, path, "an image is a file or URL "
+          "of 1 to %d bytes of UTF-8 text", MAX_IMAGE_BYTES);
+      ok = FALSE;
+    } else {
+      m->image = g_strdup (image);
+    }
+  }
+  g_free (path);
+  return ok
+      && read_pixels (obj, wpath, "top", 0, RR_LAYOUT_CANVAS_MAX, &m->top,
+      error)
+      && read_pixels (obj, wpath, "left", 0, RR_LAYOUT_CANVAS_MAX, &m->left,
+      error)
+      && read_pixels (obj, wpath, "width", 1, RR_LAYOUT_CANVAS_MAX, &m->width,
+      error)
+      && read_pixels (obj, wpath, "height", 1, RR_LAYOUT_CANVAS_MAX,
+      &m->height, error);
+}
+
+void
+rr_layout_watermarks_free (RrLayoutWatermarks * marks)
+{
+  guint i;
+
+  if (marks == NULL)
+    return;
+  for (i = 0; i < marks->n_marks; i++)
+    g_free ((gchar *) marks->marks[i].image);
+  g_free (marks->marks);
+  g_free (marks);
+}
+
+RrLayoutWatermarks *
+rr_layout_watermarks_from_node (JsonNode * node, const gchar * path,
+    GError ** error)
+{
+  RrLayoutWatermarks *w;
+  JsonArray *array;
+  guint n, i;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (path == NULL)
+    path = "$";
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node)) {
+    if (node == NULL)
+      fail (error, RR_LAYOUT_ERROR_TYPE, path, "expected an array of "
+          "watermarks, got nothing");
+    else
+      type_error (error, path, "an array of watermarks", node);
+    return NULL;
+  }
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  if (n > RR_LAYOUT_WATERMARK_MAX) {
+    fail (error, RR_LAYOUT_ERROR_RANGE, path, "%u watermarks, at most %d", n,
+        RR_LAYOUT_WATERMARK_MAX);
+    return NULL;
+  }
+
+  w = g_new0 (RrLayoutWatermarks, 1);
+  w->marks = g_new0 (RrLayoutWatermark, MAX (n, 1));
+  for (i = 0; i < n; i++) {
+    gchar *wpath = rr_json_index_path (path, i);
+    gboolean ok;
+
+    w->n_marks = i + 1;         /* so that free sees its image */
+    ok = read_watermark (json_array_get_element (array, i), wpath,
+        &w->marks[i], error);
+    g_free (wpath);
+    if (!ok) {
+      rr_layout_watermarks_free (w);
+      return NULL;
+    }
+  }
+  return w;
+}
+
+RrLayoutWatermarks *
+rr_layout_watermarks_parse (const gchar * json, gssize length, GError ** error)
+{
+  JsonParser *parser;
+  RrLayoutWatermarks *w;
+
+  g_return_val_if_fail (json != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  parser = load_json (json, length, "the watermark list", error);
+  if (parser == NULL)
+    return NULL;
+  w = rr_layout_watermarks_from_node (json_parser_get_root (parser), "$",
+      error);
+  g_object_unref (parser);
+  return w;
 }

@@ -186,7 +186,30 @@ gboolean rr_layout_watermarks_check (const RrLayoutWatermark * marks,
     guint n_marks, gint canvas_width, gint canvas_height,
     const gchar * path, GError ** error);
 
+/* Watermarks read from JSON; the image strings belong to the list. */
+typedef struct
+{
+  RrLayoutWatermark *marks;
+  guint n_marks;                /* 0..RR_LAYOUT_WATERMARK_MAX */
+} RrLayoutWatermarks;
+
+/* A JSON array of 0 to 25 watermark objects (docs/layout.md), e.g.
+ *   [{"image": "logo.png", "top": 10, "left": 10, "width": 200,
+ *     "height": 100}]
+ * All five keys are required; top and left are whole pixels 0-16384,
+ * width and height 1-16384.  Whether they fit on a canvas is
+ * rr_layout_watermarks_check()'s business.  Errors are RR_LAYOUT_ERROR
+ * with the JSON path first ("$[1].width: …"), like the custom layout. */
+RrLayoutWatermarks *rr_layout_watermarks_parse (const gchar * json,
+    gssize length, GError ** error);
+/* The same from a parsed node; @path is the node's JSON path in messages
+ * (NULL = "$"). */
+RrLayoutWatermarks *rr_layout_watermarks_from_node (JsonNode * node,
+    const gchar * path, GError ** error);
+void rr_layout_watermarks_free (RrLayoutWatermarks * marks);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrLayout, rr_layout_free);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrLayoutCustom, rr_layout_custom_free);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrLayoutWatermarks, rr_layout_watermarks_free);
 
 G_END_DECLS

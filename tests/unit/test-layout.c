@@ -1035,6 +1035,153 @@ test_watermarks (void)
   g_clear_error (&err);
 }
 
+static void
+test_watermarks_parse (void)
+{
+  RrLayoutWatermarks *w;
+  GError *err = NULL;
+  GString *many;
+  guint i;
+
+  w = rr_layout_watermarks_parse ("[{\"image\": \"logo.png\", \"top\": 10, "
+      "\"left\": 20, \"width\": 200, \"height\": 100}, {\"image\": "
+      "\"file:///tmp/a%20b.png\", \"top\": 0, \"left\": 0, \"width\": 1, "
+      "\"height\": 1}]", -1, &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (w);
+  g_assert_cmpuint (w->n_marks, ==, 2);
+  g_assert_cmpstr (w->marks[0].image, ==, "logo.png");
+  g_assert_cmpint (w->marks[0].top, ==, 10);
+  g_assert_cmpint (w->marks[0].left, ==, 20);
+  g_assert_cmpint (w->marks[0].width, ==, 200);
+  g_assert_cmpint (w->marks[0].height, ==, 100);
+  g_assert_cmpstr (w->marks[1].image, ==, "file:///tmp/a%20b.png");
+  g_assert_true (rr_layout_watermarks_check (w->marks, w->n_marks, 1280, 720,
+          NULL, &err));
+  g_assert_no_error (err);
+  /* 20 + 200 does not fit on a 200 wide canvas */
+  g_assert_false (rr_layout_watermarks_check (w->marks, w->n_marks, 200, 720,
+          "$.watermarks", &err));
+  g_assert_true (g_str_has_prefix (err->message, "$.watermarks[0].width: "));
+  g_clear_error (&err);
+  rr_layout_watermarks_free (w);
+
+  /* no watermarks */
+  w = rr_layout_watermarks_parse ("[]", -1, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (w->n_marks, ==, 0);
+  g_assert_true (rr_layout_watermarks_check (w->marks, w->n_marks, 1280, 720,
+          NULL, &err));
+  rr_layout_watermarks_free (w);
+
+  /* exactly the maximum, then one more */
+  many = g_string_new ("[");
+  for (i = 0; i < RR_LAYOUT_WATERMARK_MAX; i++)
+    g_string_append_printf (many, "%s{\"image\": \"m%u.png\", \"top\": %u, "
+        "\"left\": 0, \"width\": 10, \"height\": 10}", i ? ", " : "", i, i);
+  g_string_append (many, "]");
+  w = rr_layout_watermarks_parse (many->str, -1, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (w->n_marks, ==, RR_LAYOUT_WATERMARK_MAX);
+  g_assert_cmpstr (w->marks[24].image, ==, "m24.png");
+  rr_layout_watermarks_free (w);
+  g_string_truncate (many, many->len - 1);
+  g_string_append (many, ", {\"image\": \"x.png\", \"top\": 0, \"left\": 0, "
+      "\"width\": 10, \"height\": 10}]");
+  g_assert_null (rr_layout_watermarks_parse (many->str, -1, &err));
+  g_assert_error (err, RR_LAYOUT_ERROR, RR_LAYOUT_ERROR_RANGE);
+  g_assert_cmpstr (err->message, ==, "$: 26 watermarks, at most 25");
+  g_clear_error (&err);
+  g_string_free (many, TRUE);
+
+  /* not NUL-terminated: only @length bytes are read */
+  w = rr_layout_watermarks_parse ("[]garbage", 2, &err);
+  g_assert_no_error (err);
+  rr_layout_watermarks_free (w);
+}
+
+static const struct
+{
+  const gchar *json;
+  gint code;
+  const gchar *prefix;
+} watermark_errors[] = {
+  {"", RR_LAYOUT_ERROR_SYNTAX, "$: JSON syntax error"},
+  {"[{\"image\": \"a.png\",}]", RR_LAYOUT_ERROR_SYNTAX,
+      "$: JSON syntax error"},
+  {"[\"\xff\"]", RR_LAYOUT_ERROR_SYNTAX, "$: not UTF-8"},
+  {"[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]", RR_LAYOUT_ERROR_SYNTAX,
+      "$: nested deeper"},
+  {"{\"image\": \"a.png\"}", RR_LAYOUT_ERROR_TYPE,
+      "$: expected an array of watermarks, got an object"},
+  {"[\"a.png\"]", RR_LAYOUT_ERROR_TYPE,
+      "$[0]: expected a watermark object, got a string (\"a.png\")"},
+  {"[{\"top\": 0, \"left\": 0, \"width\": 1, \"height\": 1}]",
+      RR_LAYOUT_ERROR_MISSING, "$[0].image: required key is missing"},
+  {"[{\"image\": \"\", \"top\": 0, \"left\": 0, \"width\": 1, "
+        "\"height\": 1}]", RR_LAYOUT_ERROR_RANGE,
+      "$[0].image: an image is a file or URL"},
+  {"[{\"image\": 7, \"top\": 0, \"left\": 0, \"width\": 1, \"height\": 1}]",
+      RR_LAYOUT_ERROR_TYPE, "$[0].image: expected an image file or URL "
+        "(a string), got 7"},
+  {"[{\"image\": \"a.png\", \"left\": 0, \"width\": 1, \"height\": 1}]",
+      RR_LAYOUT_ERROR_MISSING, "$[0].top: required key is missing"},
+  {"[{\"image\": \"a.png\", \"top\": 0, \"left\": 0, \"width\": 1, "
+        "\"height\": 1}, {\"image\": \"b.png\", \"top\": 0, \"left\": 0, "
+        "\"width\": 10.5, \"height\": 1}]", RR_LAYOUT_ERROR_TYPE,
+      "$[1].width: expected whole pixels (a number like 10), got 10.5"},
+  {"[{\"image\": \"a.png\", \"top\": \"10\", \"left\": 0, \"width\": 1, "
+        "\"height\": 1}]", RR_LAYOUT_ERROR_TYPE,
+      "$[0].top: expected whole pixels"},
+  {"[{\"image\": \"a.png\", \"top\": -1, \"left\": 0, \"width\": 1, "
+        "\"height\": 1}]", RR_LAYOUT_ERROR_RANGE,
+      "$[0].top: -1 is out of range 0 to 16384 pixels"},
+  {"[{\"image\": \"a.png\", \"top\": 0, \"left\": 0, \"width\": 0, "
+        "\"height\": 1}]", RR_LAYOUT_ERROR_RANGE,
+      "$[0].width: 0 is out of range 1 to 16384 pixels"},
+  {"[{\"image\": \"a.png\", \"top\": 0, \"left\": 0, \"width\": 1, "
+        "\"height\": 16385}]", RR_LAYOUT_ERROR_RANGE,
+      "$[0].height: 16385 is out of range"},
+  {"[{\"image\": \"a.png\", \"top\": 0, \"left\": 0, \"width\": 1, "
+        "\"height\": 1, \"Top\": 1}]", RR_LAYOUT_ERROR_UNKNOWN_KEY,
+      "$[0].Top: unknown key (known keys: image, top, left, width, height)"},
+};
+
+static void
+test_watermarks_parse_errors (void)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (watermark_errors); i++) {
+    GError *err = NULL;
+    RrLayoutWatermarks *w =
+        rr_layout_watermarks_parse (watermark_errors[i].json,
+        -1, &err);
+
+    if (w != NULL)
+      g_error ("accepted: %s", watermark_errors[i].json);
+    g_assert_error (err, RR_LAYOUT_ERROR, watermark_errors[i].code);
+    if (!g_str_has_prefix (err->message, watermark_errors[i].prefix))
+      g_error ("%s\n  gave: %s\n  expected: %s…", watermark_errors[i].json,
+          err->message, watermark_errors[i].prefix);
+    g_clear_error (&err);
+  }
+
+  /* inside a bigger document, with its path */
+  {
+    JsonNode *node = json_from_string ("[{\"image\": \"a.png\", \"top\": 0, "
+        "\"left\": 0, \"width\": 1}]", NULL);
+    GError *err = NULL;
+
+    g_assert_null (rr_layout_watermarks_from_node (node, "$.mix.watermarks",
+            &err));
+    g_assert_cmpstr (err->message, ==, "$.mix.watermarks[0].height: required "
+        "key is missing");
+    g_clear_error (&err);
+    json_node_unref (node);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1060,6 +1207,9 @@ main (int argc, char **argv)
   g_test_add_func ("/layout/custom/errors", test_custom_errors);
   g_test_add_func ("/layout/custom/limits", test_custom_limits);
   g_test_add_func ("/layout/watermarks", test_watermarks);
+  g_test_add_func ("/layout/watermarks/parse", test_watermarks_parse);
+  g_test_add_func ("/layout/watermarks/parse-errors",
+      test_watermarks_parse_errors);
   ret = g_test_run ();
 
   for (i = 0; i < MAX_TEST_PARTICIPANTS; i++)
