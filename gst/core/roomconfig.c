@@ -1424,72 +1424,32 @@ parse_colour (JsonObject * obj, const gchar * opath, const gchar * key,
   return ok;
 }
 
+/* The layout module reads and checks watermarks (its errors name the
+ * path already); they become config errors. */
 static gboolean
 parse_mix_watermarks (JsonObject * mix, RrMixConfig * m, GError ** error)
 {
-  static const gchar *const keys[] = { "image", "top", "left", "width",
-    "height", NULL
-  };
-  static const Range pixels = { 0, RR_LAYOUT_CANVAS_MAX, FALSE, FALSE,
-    FALSE, "pixels"
-  };
-  JsonArray *arr;
-  RrLayoutWatermark *marks;
+  JsonNode *node = json_object_get_member (mix, "watermarks");
+  RrLayoutWatermarks *marks;
   GError *err = NULL;
-  guint n, i;
-  gboolean ok = TRUE;
+  gboolean ok;
 
-  if (!read_array (mix, "$.mix", "watermarks", "an array of watermarks "
-          "[{\"image\": \"logo.png\", \"top\": 0, \"left\": 0, \"width\": "
-          "100, \"height\": 50}]", &arr, error))
-    return FALSE;
-  if (arr == NULL)
+  if (node == NULL)
     return TRUE;
-  n = json_array_get_length (arr);
-  marks = g_new0 (RrLayoutWatermark, MAX (n, 1));
-  for (i = 0; ok && i < n; i++) {
-    JsonNode *node = json_array_get_element (arr, i);
-    gchar *path = rr_json_index_path ("$.mix.watermarks", i);
-    gint *const fields[] = { &marks[i].top, &marks[i].left, &marks[i].width,
-      &marks[i].height
-    };
-
-    if (!JSON_NODE_HOLDS_OBJECT (node)) {
-      ok = type_error (error, path, "an object {\"image\": …, \"top\": "
-          "…, \"left\": …, \"width\": …, \"height\": …}", node);
-    } else {
-      JsonObject *o = json_node_get_object (node);
-      gchar *image = NULL;
-
-      ok = check_keys (o, path, keys, error);
-      for (guint k = 0; ok && keys[k]; k++)
-        ok = require (o, path, keys[k], error);
-      ok = ok && read_string (o, path, "image", TEXT_LINE, 1, MAX_PATH_BYTES,
-          &image, error);
-      for (guint k = 0; ok && k < G_N_ELEMENTS (fields); k++) {
-        guint64 v = 0;
-
-        ok = read_uint (o, path, keys[k + 1], &pixels, &v, error);
-        *fields[k] = (gint) v;
-      }
-      /* the array owns the strings until the check below */
-      marks[i].image = image ? g_intern_string (image) : NULL;
-      g_free (image);
-    }
-    g_free (path);
-  }
-  if (ok && !rr_layout_watermarks_check (marks, n, m->width, m->height,
-          "$.mix.watermarks", &err)) {
-    /* the message names the path already */
-    g_set_error_literal (error, RR_CONFIG_ERROR, RR_CONFIG_ERROR_RANGE,
-        err->message);
+  marks = rr_layout_watermarks_from_node (node, "$.mix.watermarks", &err);
+  ok = marks != NULL && rr_layout_watermarks_check (marks->marks,
+      marks->n_marks, m->width, m->height, "$.mix.watermarks", &err);
+  if (ok) {
+    m->watermarks_json = json_to_string (node, FALSE);
+  } else {
+    g_set_error_literal (error, RR_CONFIG_ERROR,
+        err->code == RR_LAYOUT_ERROR_TYPE ? RR_CONFIG_ERROR_TYPE :
+        err->code == RR_LAYOUT_ERROR_MISSING ? RR_CONFIG_ERROR_MISSING :
+        err->code == RR_LAYOUT_ERROR_UNKNOWN_KEY ?
+        RR_CONFIG_ERROR_UNKNOWN_KEY : RR_CONFIG_ERROR_RANGE, err->message);
     g_error_free (err);
-    ok = FALSE;
   }
-  if (ok)
-    m->watermarks_json = json_to_string (json_object_get_member (mix,
-            "watermarks"), FALSE);
-  g_free (marks);
+  rr_layout_watermarks_free (marks);
   return ok;
 }
 
