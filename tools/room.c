@@ -1962,6 +1962,44 @@ prepare_dtls_certificate (void)
     gst_object_unref (gst_object_ref_sink (dec));
 }
 
+/* An image of the composite that is a plain file must be readable now,
+ * not when the first participant comes (URIs are the element's). */
+static gboolean
+check_image (const gchar * path, const gchar * key, GError ** error)
+{
+  if (path == NULL || strstr (path, "://") || g_str_has_prefix (path, "data:")
+      || g_access (path, R_OK) == 0)
+    return TRUE;
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+      "%s: cannot read the image %s: %s", key, path, g_strerror (errno));
+  return FALSE;
+}
+
+static gboolean
+check_mix_images (const RrRoomConfig * c, GError ** error)
+{
+  RrLayoutWatermarks *marks;
+  gboolean ok = TRUE;
+
+  if (c->mode == RR_ROOM_MODE_SINGLE)
+    return TRUE;
+  if (!check_image (c->mix.background_image, "$.mix.background_image", error)
+      || !check_image (c->mix.placeholder_image, "$.mix.placeholder_image",
+          error))
+    return FALSE;
+  if (c->mix.watermarks_json == NULL)
+    return TRUE;
+  marks = rr_layout_watermarks_parse (c->mix.watermarks_json, -1, NULL);
+  for (guint i = 0; ok && marks && i < marks->n_marks; i++) {
+    gchar *key = g_strdup_printf ("$.mix.watermarks[%u].image", i);
+
+    ok = check_image (marks->marks[i].image, key, error);
+    g_free (key);
+  }
+  rr_layout_watermarks_free (marks);
+  return ok;
+}
+
 gboolean
 rr_room_start (RrRoom * room, RrRoomStopped stopped, gpointer user_data,
     GError ** error)
@@ -1972,7 +2010,8 @@ rr_room_start (RrRoom * room, RrRoomStopped stopped, gpointer user_data,
   room->stopped_cb = stopped;
   room->stopped_data = user_data;
   if (!ensure_dir (c->archive_dir, error)
-      || (c->tmp_dir && !ensure_dir (c->tmp_dir, error)))
+      || (c->tmp_dir && !ensure_dir (c->tmp_dir, error))
+      || !check_mix_images (c, error))
     return FALSE;
   bus = gst_element_get_bus (room->pipeline);
   room->bus_watch = gst_bus_add_watch (bus, on_bus_message, room);

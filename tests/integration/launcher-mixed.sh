@@ -11,6 +11,8 @@
 #            the composite goes on, its tile keeps its place and colour
 #   both     per-participant archives and the composite in one run; one
 #            participant leaves: the other then fills the canvas
+#   missing-image  a background image that cannot be read: roomrec exits 1
+#            at start naming the key and the file
 #   avsync   a flash+beep publisher (and a silent one), mode both: in the
 #            composite (MP4 and HLS) its beeps and flashes are as far
 #            apart as in its own archive, within 40 ms (the composite adds
@@ -44,6 +46,18 @@ cat >"$WORK/room.json" <<EOF
   ]
 }
 EOF
+
+if [ "$case" = missing-image ]; then
+  sed 's|"fps": 30}|"fps": 30, "background_image": "'"$WORK"'/no-such.png"}|' \
+    "$WORK/room.json" >"$WORK/bad.json"
+  rc=0
+  "$ROOMREC" run "$WORK/bad.json" >"$WORK/out.log" 2>&1 || rc=$?
+  [ $rc = 1 ] || { cat "$WORK/out.log"; fail "roomrec exited with $rc, expected 1"; }
+  grep -q "mix.background_image: cannot read the image $WORK/no-such.png" \
+    "$WORK/out.log" || { cat "$WORK/out.log"; fail "no clear error"; }
+  echo "PASS launcher-mixed-$case"
+  exit 0
+fi
 
 room_start "$WORK/room.json"
 [ -n "$WHIP_URL" ] || fail "no WHIP endpoint in the log"
