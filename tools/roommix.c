@@ -37,6 +37,7 @@ struct _RrRoomMix
   GstElement *video_queue;
   GstElement *audio_queue;
   GPtrArray *recorders;         /* splitmuxrec elements */
+  gint fps;
   guint n_finished;
   gboolean stopping;
   guint stop_timeout;
@@ -323,6 +324,7 @@ rr_room_mix_new (GstBin * pipeline, const RrRoomConfig * c, gint64 start_us,
   mix = g_new0 (RrRoomMix, 1);
   mix->pipeline = gst_object_ref (pipeline);
   mix->recorders = g_ptr_array_new ();
+  mix->fps = c->mix.fps;
   mix->bin = gst_bin_new ("mix");
   /* the recorders' EOS reaches the bus wrapped in GstBinForwarded */
   g_object_set (mix->bin, "message-forward", TRUE, NULL);
@@ -356,6 +358,11 @@ rr_room_mix_request_pad (RrRoomMix * mix, gboolean video,
   /* participants are bins beside the mix bin: link through its border */
   ghost = gst_ghost_pad_new (GST_OBJECT_NAME (pad), pad);
   gst_object_unref (pad);
+  /* the compositor shows a picture in the output frame it starts in, i.e.
+   * up to one frame early; half a frame later it is shown within half a
+   * frame of its time, early or late (A/V sync) */
+  if (video)
+    gst_pad_set_offset (ghost, GST_SECOND / (2 * mix->fps));
   gst_pad_set_active (ghost, TRUE);
   gst_element_add_pad (mix->bin, gst_object_ref (ghost));
   return ghost;
