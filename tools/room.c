@@ -26,6 +26,7 @@
 #include "naming.h"
 #include "report.h"
 #include "roommix.h"
+#include "s3upload.h"
 #include "sdp.h"
 #include "sidecar.h"
 #include "whipserver.h"
@@ -144,6 +145,9 @@ struct _RrRoom
   RrWhipServer *whip;
   GPtrArray *wheps;             /* RrWhepClient* */
   RrRoomMix *mix;               /* mixed/both, from the first participant */
+  RrS3Uploader *uploader;       /* storage, or NULL */
+  guint uploads_failed;
+  guint upload_wait;            /* polls for the uploads after the stop */
   gboolean mix_given_up;        /* it did not finish in time at the stop */
 
   gboolean started;
@@ -1722,10 +1726,125 @@ rr_room_whip_port (RrRoom * room)
   return room->whip ? rr_whip_server_port (room->whip) : 0;
 }
 
+guint
+rr_room_uploads_failed (RrRoom * room)
+{
+  return room->uploads_failed;
+}
+
 const gchar *
 rr_room_report_path (RrRoom * room)
 {
   return room->report_path;
+}
+
+/* ------------------------------------------------------------------ */
+/* upload (storage)                                                    */
+
+static void
+on_upload_event (const RrS3UploadEvent * ev, gpointer data)
+{
+  RrRoom *room = data;
+
+  if (g_strcmp0 (ev->event, "upload.completed") == 0) {
+    g_print ("roomrec: uploaded %s\n", ev->url);
+  } else if (g_strcmp0 (ev->event, "upload.failed") == 0) {
+    room->uploads_failed++;
+    g_printerr ("roomrec: upload of %s failed: %s%s%s\n", ev->path,
+        ev->error ? ev->error->message : "unknown error",
+        ev->evacuated_path ? "; the file was moved to " : "",
+        ev->evacuated_path ? ev->evacuated_path : "");
+  }
+}
+
+static gboolean
+start_uploader (RrRoom * room, GError ** error)
+{
+  const RrStorageConfig *st = &room->config->storage;
+  RrS3UploaderConfig uc = { 0, };
+  gchar *state_name;
+
+  if (!st->enabled)
+    return TRUE;
+  uc.endpoint = st->endpoint;
+  uc.region = st->region;
+  uc.bucket = st->bucket;
+  uc.prefix = st->prefix;
+  uc.addressing = RR_S3_ADDRESSING_AUTO;
+  if (st->addressing && !rr_s3_addressing_from_string (st->addressing,
+          &uc.addressing)) {
+    g_set_error (error, RR_CONFIG_ERROR, RR_CONFIG_ERROR_RANGE,
+        "$.storage.addressing: unknown style %s", st->addressing);
+    return FALSE;
+  }
+  uc.access_key = st->access_key;
+  uc.secret_key = st->secret_key;
+  uc.session_token = st->session_token;
+  uc.part_size = st->part_size;
+  uc.delete_after_upload = st->delete_after_upload;
+  uc.evacuation_dir = st->evacuation_dir;
+  uc.state_dir = st->state_dir;
+  /* one state file per recording: a restart of the same recording resumes
+   * its pending uploads */
+  state_name = g_strdup_printf ("uploads-%s.json", room->config->recording_id);
+  uc.state_name = state_name;
+  room->uploader = rr_s3_uploader_new (&uc, on_upload_event, room, NULL, error);
+  g_free (state_name);
+  if (room->uploader == NULL) {
+    g_prefix_error (error, "$.storage: ");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The object key of a file of the archive dir: its path below it. */
+static void
+upload_file (RrRoom * room, const gchar * path)
+{
+  const gchar *dir = room->config->archive_dir;
+  gsize n = strlen (dir);
+  const gchar *key = path;
+  GError *err = NULL;
+
+  /* the elements name files "<archive_dir>/<relative path>" */
+  if (room->uploader == NULL || path == NULL)
+    return;
+  if (strncmp (path, dir, n) == 0 && path[n] == G_DIR_SEPARATOR)
+    key = path + n + 1;
+  else
+    key = NULL;                 /* elsewhere: the uploader names it */
+  if (!rr_s3_uploader_enqueue (room->uploader, path, key, &err)) {
+    g_printerr ("roomrec: cannot upload %s: %s\n", path, err->message);
+    g_clear_error (&err);
+  }
+}
+
+/* An HLS playlist: its segments first, so that the playlist never names a
+ * segment the bucket does not have. */
+static void
+upload_playlist (RrRoom * room, const gchar * m3u8)
+{
+  gchar *text = NULL, *dir = g_path_get_dirname (m3u8);
+  gchar **lines;
+
+  if (g_file_get_contents (m3u8, &text, NULL, NULL)) {
+    lines = g_strsplit (text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+      gchar *line = g_strstrip (lines[i]);
+      gchar *seg;
+
+      if (line[0] == '\0' || line[0] == '#' || strstr (line, "://")
+          || strstr (line, "..") || g_path_is_absolute (line))
+        continue;
+      seg = g_build_filename (dir, line, NULL);
+      upload_file (room, seg);
+      g_free (seg);
+    }
+    g_strfreev (lines);
+  }
+  upload_file (room, m3u8);
+  g_free (text);
+  g_free (dir);
 }
 
 static void
@@ -1746,6 +1865,14 @@ on_archive_message (RrRoom * room, const GstStructure * s)
     }
     if (!g_str_equal (name, "splitmuxrec-split-archive-end"))
       g_print ("roomrec: file ready: %s\n", location);
+    /* split-archive-end: location is its own JSON file */
+    if (location && g_str_has_suffix (location, ".m3u8"))
+      upload_playlist (room, location);
+    else
+      upload_file (room, location);
+    if (g_strcmp0 (location, gst_structure_get_string (s,
+                "sidecar-location")) != 0)
+      upload_file (room, gst_structure_get_string (s, "sidecar-location"));
   } else if (g_str_equal (name, "splitmuxrec-archive-started")) {
     RrParticipant *p = rr_room_find_participant (room,
         gst_structure_get_string (s, "connection-id"));
@@ -2011,7 +2138,8 @@ rr_room_start (RrRoom * room, RrRoomStopped stopped, gpointer user_data,
   room->stopped_data = user_data;
   if (!ensure_dir (c->archive_dir, error)
       || (c->tmp_dir && !ensure_dir (c->tmp_dir, error))
-      || !check_mix_images (c, error))
+      || !check_mix_images (c, error)
+      || !start_uploader (room, error))
     return FALSE;
   bus = gst_element_get_bus (room->pipeline);
   room->bus_watch = gst_bus_add_watch (bus, on_bus_message, room);
@@ -2129,6 +2257,18 @@ stopped_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+wait_for_uploads (gpointer data)
+{
+  RrRoom *room = data;
+
+  if (rr_s3_uploader_get_pending (room->uploader) > 0)
+    return G_SOURCE_CONTINUE;
+  room->upload_wait = 0;
+  g_idle_add (stopped_idle, room);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 room_maybe_finish (RrRoom * room)
 {
@@ -2147,6 +2287,14 @@ room_maybe_finish (RrRoom * room)
     g_print ("roomrec: report %s (%u archives)\n", room->report_path,
         rr_report_n_archives (room->report));
   gst_element_set_state (room->pipeline, GST_STATE_NULL);
+  if (room->uploader) {
+    upload_file (room, room->report_path);
+    g_print ("roomrec: waiting for %u upload(s) (a second signal exits; "
+        "pending uploads are resumed by the next run of this recording)\n",
+        rr_s3_uploader_get_pending (room->uploader));
+    room->upload_wait = g_timeout_add (100, wait_for_uploads, room);
+    return;
+  }
   g_idle_add (stopped_idle, room);
 }
 
@@ -2211,6 +2359,9 @@ rr_room_free (RrRoom * room)
     g_source_remove (room->tick);
   if (room->stop_timeout)
     g_source_remove (room->stop_timeout);
+  if (room->upload_wait)
+    g_source_remove (room->upload_wait);
+  g_clear_pointer (&room->uploader, rr_s3_uploader_free);
   if (room->bus_watch)
     g_source_remove (room->bus_watch);
   g_clear_pointer (&room->whip, rr_whip_server_free);

@@ -48,6 +48,8 @@ gboolean rr_room_is_stopping (RrRoom * room);
 RrRoomStopReason rr_room_get_stop_reason (RrRoom * room);
 /* Port the WHIP endpoint listens on (0 when there is none). */
 guint rr_room_whip_port (RrRoom * room);
+/* Files whose upload (storage) failed for good. */
+guint rr_room_uploads_failed (RrRoom * room);
 /* Path of the report once written, else NULL. */
 const gchar *rr_room_report_path (RrRoom * room);
 

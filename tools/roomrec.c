@@ -113,6 +113,9 @@ cmd_run (const gchar * filename)
   g_main_loop_run (run.loop);
   if (run.exit_code == EXIT_OK && rr_room_report_path (run.room) == NULL)
     run.exit_code = EXIT_FAILED;
+  /* the recording is there, but not where it was asked to go */
+  if (run.exit_code == EXIT_OK && rr_room_uploads_failed (run.room) > 0)
+    run.exit_code = EXIT_FAILED;
 
   g_source_remove (sigint);
   g_source_remove (sigterm);

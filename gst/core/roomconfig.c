@@ -926,7 +926,7 @@ static const gchar *const room_keys[] = {
   "max_duration", "max_pause", "hls_target_duration", "pli_interval",
   "latency_ms", "expire_time", "max_idle_time", "stop_when_empty",
   "media_timeout", "subscribe", "participants", "metadata", "inputs", "mode",
-  "mix", NULL
+  "mix", "storage", NULL
 };
 
 static gboolean
@@ -1565,6 +1565,96 @@ parse_mix (JsonObject * root, RrRoomConfig * c, GError ** error)
           MAX_PATH_BYTES, &m->placeholder_image, error)
       || !parse_mix_watermarks (mix, m, error))
     return FALSE;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* storage: S3-compatible upload                                       */
+
+static gboolean
+parse_storage (JsonObject * root, RrRoomConfig * c, GError ** error)
+{
+  static const gchar *const keys[] = { "bucket", "endpoint", "region",
+    "prefix", "addressing", "access_key", "secret_key", "session_token",
+    "part_size", "delete_after_upload", "evacuation_dir", "state_dir", NULL
+  };
+  static const Range part = { 5 * 1024 * 1024, 5368709120.0, TRUE, FALSE,
+    FALSE, "bytes"
+  };
+  RrStorageConfig *st = &c->storage;
+  JsonNode *node = json_object_get_member (root, "storage");
+  JsonObject *o;
+
+  st->delete_after_upload = TRUE;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return type_error (error, "$.storage", "an object {\"bucket\": …, "
+        "\"endpoint\": …, \"region\": …}", node);
+  o = json_node_get_object (node);
+  st->enabled = TRUE;
+  if (!check_keys (o, "$.storage", keys, error)
+      || !require (o, "$.storage", "bucket", error)
+      || !read_string (o, "$.storage", "bucket", TEXT_VISIBLE_ASCII, 3, 63,
+          &st->bucket, error)
+      || !read_string (o, "$.storage", "endpoint", TEXT_VISIBLE_ASCII, 1,
+          MAX_PATH_BYTES, &st->endpoint, error)
+      || !read_string (o, "$.storage", "region", TEXT_VISIBLE_ASCII, 1,
+          MAX_ID_BYTES, &st->region, error)
+      || !read_string (o, "$.storage", "prefix", TEXT_LINE, 1, 512,
+          &st->prefix, error)
+      || !read_string (o, "$.storage", "addressing", TEXT_LINE, 1,
+          MAX_ID_BYTES, &st->addressing, error)
+      || !read_string (o, "$.storage", "access_key", TEXT_VISIBLE_ASCII, 1,
+          MAX_TOKEN_CHARS, &st->access_key, error)
+      || !read_string (o, "$.storage", "secret_key", TEXT_VISIBLE_ASCII, 1,
+          MAX_TOKEN_CHARS, &st->secret_key, error)
+      || !read_string (o, "$.storage", "session_token", TEXT_VISIBLE_ASCII, 1,
+          MAX_TOKEN_CHARS, &st->session_token, error)
+      || !read_uint (o, "$.storage", "part_size", &part, &st->part_size, error)
+      || !read_bool (o, "$.storage", "delete_after_upload",
+          &st->delete_after_upload, error)
+      || !read_string (o, "$.storage", "evacuation_dir", TEXT_LINE, 1,
+          MAX_PATH_BYTES, &st->evacuation_dir, error)
+      || !read_string (o, "$.storage", "state_dir", TEXT_LINE, 1,
+          MAX_PATH_BYTES, &st->state_dir, error))
+    return FALSE;
+  if (st->addressing && !g_str_equal (st->addressing, "auto")
+      && !g_str_equal (st->addressing, "path")
+      && !g_str_equal (st->addressing, "virtual-host")) {
+    gchar *q = rr_json_quote (st->addressing);
+
+    fail (error, RR_CONFIG_ERROR_RANGE, "$.storage.addressing", "%s is not "
+        "an addressing style (auto, path or virtual-host)", q);
+    g_free (q);
+    return FALSE;
+  }
+  if ((st->access_key == NULL) != (st->secret_key == NULL)) {
+    fail (error, RR_CONFIG_ERROR_COMBINATION, st->access_key ?
+        "$.storage.access_key" : "$.storage.secret_key", "access_key and "
+        "secret_key go together (or leave both out to take "
+        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment)");
+    return FALSE;
+  }
+  if (st->session_token && st->access_key == NULL) {
+    fail (error, RR_CONFIG_ERROR_COMBINATION, "$.storage.session_token",
+        "a session token needs access_key and secret_key");
+    return FALSE;
+  }
+  if (st->endpoint && !g_str_has_prefix (st->endpoint, "http://")
+      && !g_str_has_prefix (st->endpoint, "https://")) {
+    fail (error, RR_CONFIG_ERROR_RANGE, "$.storage.endpoint", "must start "
+        "with http:// or https:// (e.g. \"https://s3.eu-west-1.amazonaws.com\""
+        " or \"http://127.0.0.1:9000\")");
+    return FALSE;
+  }
+  if (st->region == NULL)
+    st->region = g_strdup ("us-east-1");
+  if (st->evacuation_dir == NULL)
+    st->evacuation_dir = g_build_filename (c->archive_dir,
+        ".roomrec-evacuated", NULL);
+  if (st->state_dir == NULL)
+    st->state_dir = g_build_filename (c->archive_dir, ".roomrec-uploads", NULL);
   return TRUE;
 }
 
@@ -2227,6 +2317,7 @@ rr_room_config_load_data (const gchar * data, gssize length, GError ** error)
       || !parse_format (root, c, error)
       || !parse_files (root, c, error)
       || !parse_mix (root, c, error)
+      || !parse_storage (root, c, error)
       || !parse_stops (root, c, error)
       || !parse_subscribe (root, c, error)
       || !parse_participants (root, c, error)
@@ -2338,6 +2429,16 @@ rr_room_config_free (RrRoomConfig * config)
   g_free (config->mix.background_image);
   g_free (config->mix.placeholder_image);
   g_free (config->mix.watermarks_json);
+  g_free (config->storage.endpoint);
+  g_free (config->storage.region);
+  g_free (config->storage.bucket);
+  g_free (config->storage.prefix);
+  g_free (config->storage.addressing);
+  g_free (config->storage.access_key);
+  g_free (config->storage.secret_key);
+  g_free (config->storage.session_token);
+  g_free (config->storage.evacuation_dir);
+  g_free (config->storage.state_dir);
   g_free (config);
 }
 

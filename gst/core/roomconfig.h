@@ -110,6 +110,25 @@ typedef struct
   gchar *watermarks_json;       /* the checked watermark array, or NULL */
 } RrMixConfig;
 
+/* The "storage" object: every finished file uploaded to an S3-compatible
+ * bucket (tools/s3upload.c). */
+typedef struct
+{
+  gboolean enabled;             /* the key is there */
+  gchar *endpoint;              /* NULL: AWS of region */
+  gchar *region;                /* default "us-east-1" */
+  gchar *bucket;                /* required */
+  gchar *prefix;                /* NULL: none */
+  gchar *addressing;            /* "auto" (default), "path", "virtual-host" */
+  gchar *access_key;            /* NULL (with secret_key): environment */
+  gchar *secret_key;
+  gchar *session_token;
+  guint64 part_size;            /* 0: the uploader's default (8 MiB) */
+  gboolean delete_after_upload; /* default TRUE */
+  gchar *evacuation_dir;        /* default <archive_dir>/.roomrec-evacuated */
+  gchar *state_dir;             /* default <archive_dir>/.roomrec-uploads */
+} RrStorageConfig;
+
 typedef struct
 {
   gchar *room_id;               /* required */
@@ -155,6 +174,7 @@ typedef struct
 
   RrRoomMode mode;              /* default single */
   RrMixConfig mix;              /* mixed, both */
+  RrStorageConfig storage;
 } RrRoomConfig;
 
 const gchar *rr_mix_output_name (guint outputs);    /* "hls+mp4", … */

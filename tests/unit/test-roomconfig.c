@@ -1589,6 +1589,61 @@ test_mix_errors (void)
       "$.mix.watermarks[0].alpha", NULL);
 }
 
+static void
+test_storage (void)
+{
+  RrRoomConfig *c = load_room ("");
+
+  g_assert_false (c->storage.enabled);
+  rr_room_config_free (c);
+
+  c = load_room ("'archive_dir': '/rec', 'storage': {'bucket': 'b-1'}");
+  g_assert_true (c->storage.enabled);
+  g_assert_cmpstr (c->storage.bucket, ==, "b-1");
+  g_assert_cmpstr (c->storage.region, ==, "us-east-1");
+  g_assert_null (c->storage.endpoint);
+  g_assert_null (c->storage.access_key);
+  g_assert_true (c->storage.delete_after_upload);
+  g_assert_cmpstr (c->storage.state_dir, ==, "/rec/.roomrec-uploads");
+  g_assert_cmpstr (c->storage.evacuation_dir, ==, "/rec/.roomrec-evacuated");
+  rr_room_config_free (c);
+
+  c = load_room ("'storage': {'bucket': 'rec', 'endpoint': "
+      "'http://127.0.0.1:9000', 'region': 'eu-west-1', 'prefix': 'a/b', "
+      "'addressing': 'path', 'access_key': 'AK', 'secret_key': 'S/K+', "
+      "'session_token': 'T', 'part_size': 10485760, "
+      "'delete_after_upload': false, 'evacuation_dir': '/e', "
+      "'state_dir': '/s'}");
+  g_assert_cmpstr (c->storage.endpoint, ==, "http://127.0.0.1:9000");
+  g_assert_cmpstr (c->storage.region, ==, "eu-west-1");
+  g_assert_cmpstr (c->storage.prefix, ==, "a/b");
+  g_assert_cmpstr (c->storage.addressing, ==, "path");
+  g_assert_cmpstr (c->storage.secret_key, ==, "S/K+");
+  g_assert_cmpuint (c->storage.part_size, ==, 10485760);
+  g_assert_false (c->storage.delete_after_upload);
+  g_assert_cmpstr (c->storage.state_dir, ==, "/s");
+  rr_room_config_free (c);
+
+  expect_room_error ("'storage': 's3://b'", RR_CONFIG_ERROR_TYPE,
+      "$.storage", "an object");
+  expect_room_error ("'storage': {}", RR_CONFIG_ERROR_MISSING,
+      "$.storage.bucket", NULL);
+  expect_room_error ("'storage': {'bucket': 'bkt', 'buckett': 'c'}",
+      RR_CONFIG_ERROR_UNKNOWN_KEY, "$.storage.buckett", "bucket");
+  expect_room_error ("'storage': {'bucket': 'b b b'}", RR_CONFIG_ERROR_RANGE,
+      "$.storage.bucket", "space");
+  expect_room_error ("'storage': {'bucket': 'bkt', 'addressing': 'dns'}",
+      RR_CONFIG_ERROR_RANGE, "$.storage.addressing", "virtual-host");
+  expect_room_error ("'storage': {'bucket': 'bkt', 'access_key': 'AK'}",
+      RR_CONFIG_ERROR_COMBINATION, "$.storage.access_key", "secret_key");
+  expect_room_error ("'storage': {'bucket': 'bkt', 'session_token': 'T'}",
+      RR_CONFIG_ERROR_COMBINATION, "$.storage.session_token", NULL);
+  expect_room_error ("'storage': {'bucket': 'bkt', 'endpoint': 'ftp://x'}",
+      RR_CONFIG_ERROR_RANGE, "$.storage.endpoint", "http://");
+  expect_room_error ("'storage': {'bucket': 'bkt', 'part_size': 1024}",
+      RR_CONFIG_ERROR_RANGE, "$.storage.part_size", NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1624,5 +1679,6 @@ main (int argc, char **argv)
   g_test_add_func ("/roomconfig/mix-defaults", test_mix_defaults);
   g_test_add_func ("/roomconfig/mix-everything", test_mix_everything);
   g_test_add_func ("/roomconfig/mix-errors", test_mix_errors);
+  g_test_add_func ("/roomconfig/storage", test_storage);
   return g_test_run ();
 }
