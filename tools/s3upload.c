@@ -15,6 +15,7 @@
 #define G_LOG_DOMAIN "roomrec-s3upload"
 
 #include "s3upload.h"
+#include "sidecar.h"
 #include "webhook.h"
 
 #include <errno.h>
@@ -280,22 +281,6 @@ event_name (RrWebhookEventType type)
 /* ------------------------------------------------------------------ */
 /* State file                                                          */
 
-static gboolean
-write_all (int fd, const gchar * data, gsize len)
-{
-  while (len > 0) {
-    gssize n = write (fd, data, len);
-
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return FALSE;
-    data += n;
-    len -= n;
-  }
-  return TRUE;
-}
-
 static void
 add_string (JsonBuilder * b, const gchar * name, const gchar * value)
 {
@@ -314,11 +299,9 @@ save_state (RrS3Uploader * self, GError ** error)
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
   g_autofree gchar *data = NULL;
-  g_autofree gchar *tmp = NULL;
-  g_autofree gchar *dir = NULL;
-  gsize len;
+  GError *err = NULL;
+  gboolean ok;
   guint i;
-  int fd, saved;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "version");
@@ -352,37 +335,15 @@ save_state (RrS3Uploader * self, GError ** error)
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
-  data = json_generator_to_data (gen, &len);
+  data = json_generator_to_data (gen, NULL);
 
-  tmp = g_strconcat (self->state_path, ".tmp", NULL);
-  fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    goto fail;
-  if (!write_all (fd, data, len) || fsync (fd) != 0) {
-    saved = errno;
-    close (fd);
-    g_unlink (tmp);
-    errno = saved;
-    goto fail;
+  ok = rr_file_write_atomic (self->state_path, data, &err);
+  if (!ok) {
+    g_set_error_literal (error, RR_S3_UPLOAD_ERROR, RR_S3_UPLOAD_ERROR_IO,
+        err->message);
+    g_error_free (err);
   }
-  if (close (fd) != 0 || g_rename (tmp, self->state_path) != 0) {
-    saved = errno;
-    g_unlink (tmp);
-    errno = saved;
-    goto fail;
-  }
-  dir = g_path_get_dirname (self->state_path);
-  fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  if (fd >= 0) {
-    fsync (fd);
-    close (fd);
-  }
-  return TRUE;
-
-fail:
-  g_set_error (error, RR_S3_UPLOAD_ERROR, RR_S3_UPLOAD_ERROR_IO,
-      "cannot write %s: %s", self->state_path, g_strerror (errno));
-  return FALSE;
+  return ok;
 }
 
 /* The worker's save: a failure is logged (once), not fatal: the uploads

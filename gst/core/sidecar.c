@@ -178,7 +178,8 @@ rr_json_to_string (JsonNode * node, gboolean pretty)
   return s;
 }
 
-/* Write to <path>.tmp, fsync, rename: a reader never sees half a file. */
+/* Write to <path>.tmp, fsync, rename, fsync the directory: a reader never
+ * sees half a file, and a crash right after leaves the new one. */
 gboolean
 rr_file_write_atomic (const gchar * path, const gchar * contents,
     GError ** error)
@@ -205,6 +206,16 @@ rr_file_write_atomic (const gchar * path, const gchar * contents,
     goto fail_unlink;
   if (g_rename (tmp, path) != 0)
     goto fail_unlink;
+  {
+    gchar *dir = g_path_get_dirname (path);
+    int dfd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+
+    if (dfd >= 0) {
+      fsync (dfd);
+      close (dfd);
+    }
+    g_free (dir);
+  }
   g_free (tmp);
   return TRUE;
 

@@ -60,21 +60,6 @@ EOF
 room_start "$WORK/room.json"
 [ -n "$WHIP_URL" ] || fail "no WHIP endpoint in the log"
 
-# publish NAME ARGS...: one publisher in the background, its log in WORK
-publish () {
-  name=$1
-  shift
-  "$RR_WEBRTC_PEER" whip-publish --url "$WHIP_URL?user_id=$name" \
-    --token secret-token-0123456789 "$@" >"$WORK/pub-$name.log" 2>&1 &
-  echo $! >"$WORK/pub-$name.pid"
-}
-
-wait_publisher () {
-  rc=0
-  wait "$(cat "$WORK/pub-$1.pid")" || rc=$?
-  [ $rc = 0 ] || { cat "$WORK/pub-$1.log"; fail "publisher $1 exited with $rc"; }
-}
-
 archives () {
   find "$WORK/archive/REC1" -maxdepth 1 -name 'archive-*.*' ! -name '*.json' | sort
 }

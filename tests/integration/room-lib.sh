@@ -9,6 +9,9 @@
 #                          "none" for no track), a key frame first, every
 #                          frame decodable by FFmpeg, at least MIN_SECONDS
 #   fail MESSAGE           prints MESSAGE and the room's log, exits 1
+#   publish NAME ARGS...   an rr-webrtc-peer publisher (user NAME, the
+#                          tests' room token) in the background
+#   wait_publisher NAME    waits for it; fails unless it exited with 0
 #
 # Expects ROOMREC (the launcher) and RR_WEBRTC_PEER (the test peer) in the
 # environment (tests/meson.build sets both) and WORK, a scratch directory.
@@ -98,4 +101,19 @@ check_media () {
       fail "$file: FFmpeg decoded $dec of ${cm_frames:-0} video frames"
   fi
   echo "ok: $file ($vcodec/$acodec, ${dur} s${cm_frames:+, $cm_frames video frames})"
+}
+
+# publish NAME ARGS...: one publisher in the background, its log in WORK
+publish () {
+  name=$1
+  shift
+  "$RR_WEBRTC_PEER" whip-publish --url "$WHIP_URL?user_id=$name" \
+    --token secret-token-0123456789 "$@" >"$WORK/pub-$name.log" 2>&1 &
+  echo $! >"$WORK/pub-$name.pid"
+}
+
+wait_publisher () {
+  rc=0
+  wait "$(cat "$WORK/pub-$1.pid")" || rc=$?
+  [ $rc = 0 ] || { cat "$WORK/pub-$1.log"; fail "publisher $1 exited with $rc"; }
 }
