@@ -113,7 +113,7 @@ def visible_centres(tiles):
     return out
 
 
-def check(path, at, tiles):
+def check(path, at, tiles, quiet=False):
     centres = visible_centres(tiles)
     points = [f"{cx},{cy}" for _, cx, cy in centres]
     expect = ["%06x" % colour(int(p.split("_")[1])) for p, _, _ in centres]
@@ -121,9 +121,33 @@ def check(path, at, tiles):
                         "--at", "%.3f" % at, "--points", *points,
                         "--expect", *expect, "--tolerance", "48"],
                        capture_output=True, text=True)
-    sys.stdout.write(r.stdout)
-    sys.stderr.write(r.stderr)
+    if not quiet:
+        sys.stdout.write(r.stdout)
+        sys.stderr.write(r.stderr)
     return r.returncode == 0 and len(centres) > 0
+
+
+def check_transition(path, frame, old, new, between):
+    """Around a layout change at `frame` (several properties set one after
+    the other): every frame shows the whole old layout or the whole new
+    one, except one frame at most (the issue's "no glitch longer than one
+    frame"): a layout in between (the new mode before its main
+    participant) or a frame composed while the compositor's pads were
+    being moved; the old one before, the new one after."""
+    states = []
+    for k in range(frame - 4, frame + 7):
+        at = (k + 0.5) / FPS
+        if check(path, at, old, quiet=True):
+            states.append("o")
+        elif check(path, at, new, quiet=True):
+            states.append("n")
+        elif any(check(path, at, t, quiet=True) for t in between):
+            states.append("i")
+        else:
+            states.append("?")
+    text = "".join(states)
+    print(f"frames {frame - 4}..{frame + 6} around the change: {text}")
+    return re.fullmatch(r"o+[i?]?n+", text) is not None
 
 
 def main():
@@ -157,6 +181,20 @@ def main():
                     continue
                 tiles = chosen[-1][2]
                 ok = check(path, frame / FPS, tiles) and ok
+            # no glitch where the layout changes
+            bounds = sorted(changes) + [frames + 1]
+            for c, following in zip(bounds, bounds[1:]):
+                before = [t for t in layouts if t[0] <= c and len(t[2]) == n]
+                after = [t for t in layouts
+                         if c < t[0] <= following and len(t[2]) == n]
+                if before and after:
+                    ok = check_transition(path, c, before[-1][2],
+                                          after[-1][2],
+                                          [t[2] for t in after[:-1]]) and ok
+                else:
+                    print(f"{case}: no layouts around frame {c}",
+                          file=sys.stderr)
+                    ok = False
             print(f"{'ok' if ok else 'FAIL'}: {case} participant(s)")
             if not ok:
                 failed.append(case)
