@@ -145,6 +145,7 @@
 #include "config.h"
 #endif
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1164,6 +1165,11 @@ struct _GstCompositorLayout
   GstClockTime room_end;        /* running time; NONE before the end */
   GstClockTime room_progress;   /* running time the inputs have reached */
   GPtrArray *stills;            /* every still source (refs) */
+
+  /* compositor pad properties waiting for its next frame: pad (ref) →
+   * GstStructure of the values (pending_lock; see queue_pad_props) */
+  GMutex pending_lock;
+  GHashTable *pending;
 };
 
 static GstStaticPadTemplate video_sink_template =
@@ -1313,9 +1319,14 @@ gst_compositor_layout_pad_init (GstCompositorLayoutPad * pad)
  * are even: 4:2:0 converters start at even pixels.  The converter clamps
  * the rectangle to the frame, so a frame of the previous size converted
  * with a new rectangle stays inside its buffer.  Called from the pad's
- * streaming thread (caps) and from relayouts; only sets a property. */
+ * streaming thread (caps) and from relayouts; only queues a property. */
 static void
-update_crop (GstCompositorLayoutPad * pad)
+queue_pad_props (GstCompositorLayout * self, GstPad * mixer_pad,
+    const gchar * first_name, ...)
+    G_GNUC_NULL_TERMINATED;
+
+     static void
+         update_crop (GstCompositorLayout * self, GstCompositorLayoutPad * pad)
 {
   gint crop[6] = { 0, 0, 0, 0, 0, 0 };
 
@@ -1349,7 +1360,8 @@ update_crop (GstCompositorLayoutPad * pad)
           GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT,
           in_w - crop[0] - crop[1], GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT,
           G_TYPE_INT, in_h - crop[2] - crop[3], NULL);
-    g_object_set (pad->mixer_pad, "converter-config", config, NULL);
+    queue_pad_props (self, pad->mixer_pad, "converter-config",
+        GST_TYPE_STRUCTURE, config, NULL);
     if (config)
       gst_structure_free (config);
     memcpy (pad->crop, crop, sizeof (crop));
@@ -1686,6 +1698,83 @@ configure_mixer (GstElement * mixer)
   gst_util_set_object_arg (G_OBJECT (mixer), "start-time-selection", "first");
 }
 
+/* The compositor pad properties of a layout (positions, sizes, z-order,
+ * alpha, crop) are set together, from the compositor's samples-selected
+ * signal: its own thread, after it picked the next frame's inputs and
+ * before it converts and composes them.  Set one by one from another
+ * thread, a frame could show half of a new layout.  Queued values of a
+ * pad replace older ones of the same property.  Strings for enum
+ * properties are their nicks.  Any thread. */
+static void
+queue_pad_props (GstCompositorLayout * self, GstPad * mixer_pad,
+    const gchar * first_name, ...)
+{
+  GstStructure *props;
+  va_list args;
+
+  g_mutex_lock (&self->pending_lock);
+  props = g_hash_table_lookup (self->pending, mixer_pad);
+  if (props == NULL) {
+    props = gst_structure_new_empty ("props");
+    g_hash_table_insert (self->pending, gst_object_ref (mixer_pad), props);
+  }
+  va_start (args, first_name);
+  gst_structure_set_valist (props, first_name, args);
+  va_end (args);
+  g_mutex_unlock (&self->pending_lock);
+}
+
+static gboolean
+set_queued_prop (GQuark field, const GValue * value, gpointer pad)
+{
+  const gchar *name = g_quark_to_string (field);
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (pad),
+      name);
+
+  if (pspec == NULL)
+    return TRUE;
+  if (G_TYPE_IS_ENUM (pspec->value_type) && G_VALUE_HOLDS_STRING (value))
+    gst_util_set_object_arg (G_OBJECT (pad), name, g_value_get_string (value));
+  else
+    g_object_set_property (G_OBJECT (pad), name, value);
+  return TRUE;
+}
+
+/* the compositor's thread, before it composes a frame */
+static void
+apply_queued_props (GstElement * compositor, GstSegment * segment,
+    GstClockTime pts, GstClockTime dts, GstClockTime duration,
+    GstStructure * info, GstCompositorLayout * self)
+{
+  GHashTable *pending;
+  GHashTableIter iter;
+  gpointer pad, props;
+
+  g_mutex_lock (&self->pending_lock);
+  if (g_hash_table_size (self->pending) == 0) {
+    g_mutex_unlock (&self->pending_lock);
+    return;
+  }
+  pending = self->pending;
+  self->pending = g_hash_table_new_full (NULL, NULL, gst_object_unref,
+      (GDestroyNotify) gst_structure_free);
+  g_mutex_unlock (&self->pending_lock);
+
+  g_hash_table_iter_init (&iter, pending);
+  while (g_hash_table_iter_next (&iter, &pad, &props))
+    gst_structure_foreach (props, set_queued_prop, pad);
+  g_hash_table_unref (pending);
+}
+
+/* A pad going away: what was queued for it is of no use. */
+static void
+drop_queued_props (GstCompositorLayout * self, GstPad * mixer_pad)
+{
+  g_mutex_lock (&self->pending_lock);
+  g_hash_table_remove (self->pending, mixer_pad);
+  g_mutex_unlock (&self->pending_lock);
+}
+
 static void
 gst_compositor_layout_init (GstCompositorLayout * self)
 {
@@ -1693,6 +1782,9 @@ gst_compositor_layout_init (GstCompositorLayout * self)
   GstPad *pad;
 
   g_mutex_init (&self->layout_lock);
+  g_mutex_init (&self->pending_lock);
+  self->pending = g_hash_table_new_full (NULL, NULL, gst_object_unref,
+      (GDestroyNotify) gst_structure_free);
   self->width = DEFAULT_WIDTH;
   self->height = DEFAULT_HEIGHT;
   self->fps_n = DEFAULT_FPS_N;
@@ -1725,6 +1817,9 @@ gst_compositor_layout_init (GstCompositorLayout * self)
 
   configure_mixer (self->compositor);
   configure_mixer (self->audiomixer);
+  g_object_set (self->compositor, "emit-signals", TRUE, NULL);
+  g_signal_connect (self->compositor, "samples-selected",
+      G_CALLBACK (apply_queued_props), self);
   /* the colour and image come from a still source under the tiles */
   gst_util_set_object_arg (G_OBJECT (self->compositor), "background", "black");
 
@@ -1779,6 +1874,8 @@ gst_compositor_layout_finalize (GObject * object)
   gst_clear_object (&self->video_caps);
   gst_clear_object (&self->audiomixer);
   gst_clear_object (&self->audio_caps);
+  g_hash_table_unref (self->pending);
+  g_mutex_clear (&self->pending_lock);
   gst_clear_object (&self->background_still);
   gst_clear_object (&self->background_pad);
   g_ptr_array_set_free_func (self->placeholders, placeholder_free);
@@ -2069,7 +2166,11 @@ watch_sink_pad (GstPad * gpad, GstPadProbeInfo * info, gpointer user_data)
             || pad->in_par_d <= 0)
           pad->in_par_n = pad->in_par_d = 1;
         GST_OBJECT_UNLOCK (pad);
-        update_crop (pad);
+        parent = gst_object_get_parent (GST_OBJECT (pad));
+        if (parent != NULL) {
+          update_crop (GST_COMPOSITOR_LAYOUT (parent), pad);
+          gst_object_unref (parent);
+        }
         break;
       case GST_EVENT_EOS:
         GST_OBJECT_LOCK (pad);
@@ -2149,7 +2250,8 @@ layout_to_structure (const RrLayout * layout, GHashTable * video_ids)
 /* Compositor pad zorders: 0 is the background, a tile of layout z is at
  * z + 1. */
 static void
-apply_tile (GstCompositorLayoutPad * pad, const RrLayoutTile * tile)
+apply_tile (GstCompositorLayout * self, GstCompositorLayoutPad * pad,
+    const RrLayoutTile * tile)
 {
   GstPad *mixer_pad = pad->mixer_pad;
 
@@ -2164,15 +2266,16 @@ apply_tile (GstCompositorLayoutPad * pad, const RrLayoutTile * tile)
   GST_OBJECT_UNLOCK (pad);
 
   if (tile == NULL || !tile->has_tile) {
-    g_object_set (mixer_pad, "alpha", 0.0, NULL);
+    queue_pad_props (self, mixer_pad, "alpha", G_TYPE_DOUBLE, 0.0, NULL);
     return;
   }
-  gst_util_set_object_arg (G_OBJECT (mixer_pad), "sizing-policy",
-      tile->fit == RR_LAYOUT_FIT_LETTERBOX ? "keep-aspect-ratio" : "none");
-  update_crop (pad);
-  g_object_set (mixer_pad, "xpos", tile->rect.x, "ypos", tile->rect.y,
-      "width", tile->rect.w, "height", tile->rect.h,
-      "zorder", (guint) tile->z + 1, "alpha", 1.0, NULL);
+  update_crop (self, pad);
+  queue_pad_props (self, mixer_pad, "sizing-policy", G_TYPE_STRING,
+      tile->fit == RR_LAYOUT_FIT_LETTERBOX ? "keep-aspect-ratio" : "none",
+      "xpos", G_TYPE_INT, tile->rect.x, "ypos", G_TYPE_INT, tile->rect.y,
+      "width", G_TYPE_INT, tile->rect.w, "height", G_TYPE_INT, tile->rect.h,
+      "zorder", G_TYPE_UINT, (guint) tile->z + 1, "alpha", G_TYPE_DOUBLE, 1.0,
+      NULL);
 }
 
 /* A new still source linked to a new compositor pad (hidden until it is
@@ -2228,8 +2331,9 @@ update_background (GstCompositorLayout * self, const StillParams * p)
       p->background_picture, NULL, 0);
   still_set_content (self->background_still, content);
   still_content_unref (content);
-  g_object_set (self->background_pad, "xpos", 0, "ypos", 0, "width",
-      p->width, "height", p->height, "zorder", 0, "alpha",
+  queue_pad_props (self, self->background_pad, "xpos", G_TYPE_INT, 0, "ypos",
+      G_TYPE_INT, 0, "width", G_TYPE_INT, p->width, "height", G_TYPE_INT,
+      p->height, "zorder", G_TYPE_UINT, 0, "alpha", G_TYPE_DOUBLE,
       wanted ? 1.0 : 0.0, NULL);
   return FALSE;
 }
@@ -2293,9 +2397,10 @@ update_placeholders (GstCompositorLayout * self, const RrLayout * layout,
         p->placeholder_picture, t->participant, placeholder_text_rgb (fill));
     still_set_content (ph->still, content);
     still_content_unref (content);
-    g_object_set (ph->mixer_pad, "xpos", t->rect.x, "ypos", t->rect.y,
-        "width", t->rect.w, "height", t->rect.h,
-        "zorder", (guint) t->z + 1, "alpha", 1.0, NULL);
+    queue_pad_props (self, ph->mixer_pad, "xpos", G_TYPE_INT, t->rect.x,
+        "ypos", G_TYPE_INT, t->rect.y, "width", G_TYPE_INT, t->rect.w,
+        "height", G_TYPE_INT, t->rect.h, "zorder", G_TYPE_UINT,
+        (guint) t->z + 1, "alpha", G_TYPE_DOUBLE, 1.0, NULL);
   }
 
   for (j = 0; j < self->placeholders->len; j++) {
@@ -2306,7 +2411,7 @@ update_placeholders (GstCompositorLayout * self, const RrLayout * layout,
       g_clear_pointer (&ph->participant, g_free);
     }
     if (!ph->used)
-      g_object_set (ph->mixer_pad, "alpha", 0.0, NULL);
+      queue_pad_props (self, ph->mixer_pad, "alpha", G_TYPE_DOUBLE, 0.0, NULL);
   }
   return missing;
 }
@@ -2461,7 +2566,7 @@ relayout_once (GstCompositorLayout * self)
         tile ? tile->rect.x : 0, tile ? tile->rect.y : 0,
         tile ? tile->rect.w : 0, tile ? tile->rect.h : 0,
         tile && tile->has_tile ? "" : " (hidden)");
-    apply_tile (snap->pad, tile);
+    apply_tile (self, snap->pad, tile);
     gst_object_unref (snap->pad);
     g_free (snap->participant);
     g_free (snap);
@@ -3044,6 +3149,7 @@ gst_compositor_layout_release_pad (GstElement * element, GstPad * gpad)
   gst_ghost_pad_set_target (GST_GHOST_PAD (pad), NULL);
   /* released first: that unblocks a converter pushing into it */
   if (pad->mixer_pad != NULL) {
+    drop_queued_props (self, pad->mixer_pad);
     owner = gst_object_get_parent (GST_OBJECT (pad->mixer_pad));
     if (owner != NULL) {
       if (owner == GST_OBJECT (mixer))
