@@ -34,7 +34,10 @@
  * layout, background or canvas size changes, and applied by setting the
  * `xpos`, `ypos`, `width`, `height`, `zorder`, `alpha` and `sizing-policy`
  * properties of the compositor's sink pads; this is safe while playing,
- * from any thread. Participants without a tile are drawn with alpha 0.
+ * from any thread. The properties of one layout are set together in the
+ * compositor's `samples-selected` signal, just before it composes a frame,
+ * so no frame shows some tiles moved and others not. Participants without
+ * a tile are drawn with alpha 0.
  *
  * ## Fitting a picture into its tile
  *
