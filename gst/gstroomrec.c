@@ -24,6 +24,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (rtpaomav1pay, plugin);
   ret |= GST_ELEMENT_REGISTER (rtparchivesink, plugin);
   ret |= GST_ELEMENT_REGISTER (compositorlayout, plugin);
+  ret |= GST_ELEMENT_REGISTER (webhooknotify, plugin);
 
   return ret;
 }

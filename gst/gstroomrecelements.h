@@ -17,6 +17,7 @@ GST_ELEMENT_REGISTER_DECLARE (rtpaomav1depay);
 GST_ELEMENT_REGISTER_DECLARE (rtpaomav1pay);
 GST_ELEMENT_REGISTER_DECLARE (rtparchivesink);
 GST_ELEMENT_REGISTER_DECLARE (compositorlayout);
+GST_ELEMENT_REGISTER_DECLARE (webhooknotify);
 
 void roomrec_element_init (GstPlugin * plugin);
 
