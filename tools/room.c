@@ -146,6 +146,10 @@ struct _RrRoom
   GPtrArray *wheps;             /* RrWhepClient* */
   RrRoomMix *mix;               /* mixed/both, from the first participant */
   RrS3Uploader *uploader;       /* storage, or NULL */
+  /* where participants and the mix go: the pipeline, or a webhooknotify
+   * in it that turns their messages into webhooks */
+  GstBin *container;
+  GstElement *notifier;         /* the webhooknotify, or NULL */
   guint uploads_failed;
   guint upload_wait;            /* polls for the uploads after the stop */
   gboolean mix_given_up;        /* it did not finish in time at the stop */
@@ -165,6 +169,8 @@ static GstPadProbeReturn drop_data (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data);
 static gboolean kind_is_recorded (RrParticipant * p, guint kind);
 static void room_maybe_finish (RrRoom * room);
+static void notify_event (RrRoom * room, const gchar * type,
+    JsonBuilder * fields);
 
 /* ------------------------------------------------------------------ */
 /* participants: lifetime                                              */
@@ -337,7 +343,7 @@ participant_new (RrRoom * room, const gchar * user_id, gboolean record,
     g_object_set (p->bin, "async-handling", TRUE, NULL);
     /* the composite starts with its first participant */
     if (room->mix == NULL) {
-      room->mix = rr_room_mix_new (GST_BIN (room->pipeline), room->config,
+      room->mix = rr_room_mix_new (room->container, room->config,
           room->start_us, error);
       if (room->mix == NULL) {
         g_prefix_error (error, "the composite could not be made: ");
@@ -364,12 +370,12 @@ participant_new (RrRoom * room, const gchar * user_id, gboolean record,
 static gboolean
 participant_attach (RrRoom * room, RrParticipant * p, GError ** error)
 {
-  gst_bin_add (GST_BIN (room->pipeline), p->bin);
+  gst_bin_add (room->container, p->bin);
   if (!gst_element_sync_state_with_parent (p->bin)) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
         "participant %s could not start (see the error above)", p->id);
     gst_element_set_state (p->bin, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (room->pipeline), p->bin);
+    gst_bin_remove (room->container, p->bin);
     return FALSE;
   }
   g_hash_table_insert (room->participants, p->id, p);
@@ -937,7 +943,7 @@ participant_finalise (RrParticipant * p)
   if (p->archive)
     gst_element_set_state (p->archive, GST_STATE_NULL);
   gst_element_set_state (p->bin, GST_STATE_NULL);
-  gst_bin_remove (GST_BIN (room->pipeline), p->bin);
+  gst_bin_remove (room->container, p->bin);
   /* its tile goes; nothing flows into these pads any more.  When the room
    * stops they stay: the composite ends once each of its pads had EOS */
   for (guint k = 0; k < N_TRACKS; k++) {
@@ -1746,6 +1752,33 @@ on_upload_event (const RrS3UploadEvent * ev, gpointer data)
 {
   RrRoom *room = data;
 
+  if (ev->event && room->notifier) {
+    JsonBuilder *b = json_builder_new ();
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "recording_id");
+    json_builder_add_string_value (b, room->config->recording_id);
+    json_builder_set_member_name (b, "file_path");
+    json_builder_add_string_value (b, ev->path);
+    json_builder_set_member_name (b, "key");
+    json_builder_add_string_value (b, ev->key);
+    json_builder_set_member_name (b, "url");
+    json_builder_add_string_value (b, ev->url);
+    json_builder_set_member_name (b, "status");
+    json_builder_add_string_value (b, rr_s3_file_status_name (ev->status));
+    json_builder_set_member_name (b, "bytes_sent");
+    json_builder_add_int_value (b, (gint64) ev->bytes_sent);
+    json_builder_set_member_name (b, "bytes_total");
+    json_builder_add_int_value (b, (gint64) ev->bytes_total);
+    if (ev->error) {
+      json_builder_set_member_name (b, "error");
+      json_builder_add_string_value (b, ev->error->message);
+    }
+    json_builder_end_object (b);
+    notify_event (room, ev->event, b);
+    g_object_unref (b);
+  }
+
   if (g_strcmp0 (ev->event, "upload.completed") == 0) {
     g_print ("roomrec: uploaded %s\n", ev->url);
   } else if (g_strcmp0 (ev->event, "upload.failed") == 0) {
@@ -2014,6 +2047,57 @@ tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A webhooknotify holding the participants and the mix (docs/webhooks.md):
+ * their recorders' messages become events; the launcher adds the report
+ * and the uploads' events through its notify-event action. */
+static gboolean
+make_notifier (RrRoom * room, GError ** error)
+{
+  const RrWebhooksConfig *wh = &room->config->webhooks;
+  gchar *urls;
+
+  room->notifier = gst_element_factory_make ("webhooknotify", "webhooks");
+  if (room->notifier == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "$.webhooks: the webhooknotify element is missing: point "
+        "GST_PLUGIN_PATH at the roomrec plugin");
+    return FALSE;
+  }
+  urls = g_strjoinv (",", wh->urls);
+  g_object_set (room->notifier, "urls", urls, "spool-dir", wh->spool_dir,
+      "report-on-stop", FALSE, NULL);
+  g_free (urls);
+  if (wh->secret)
+    g_object_set (room->notifier, "secret", wh->secret, NULL);
+  if (wh->retry_max_s)
+    g_object_set (room->notifier, "retry-max", (guint) wh->retry_max_s, NULL);
+  /* participants join a running room: the notifier must not hold the
+   * pipeline back while one of them prerolls */
+  g_object_set (room->notifier, "async-handling", TRUE, NULL);
+  gst_bin_add (GST_BIN (room->pipeline), room->notifier);
+  room->container = GST_BIN (room->notifier);
+  return TRUE;
+}
+
+/* An event of the launcher's own (the report, uploads). */
+static void
+notify_event (RrRoom * room, const gchar * type, JsonBuilder * fields)
+{
+  JsonNode *node;
+  gchar *json;
+  gboolean ok = FALSE;
+
+  if (room->notifier == NULL)
+    return;
+  node = json_builder_get_root (fields);
+  json = json_to_string (node, FALSE);
+  g_signal_emit_by_name (room->notifier, "notify-event", type, json, &ok);
+  if (!ok)
+    g_printerr ("roomrec: the %s webhook could not be queued\n", type);
+  json_node_unref (node);
+  g_free (json);
+}
+
 RrRoom *
 rr_room_new (RrRoomConfig * config, GError ** error)
 {
@@ -2036,6 +2120,11 @@ rr_room_new (RrRoomConfig * config, GError ** error)
   room->wheps = g_ptr_array_new_with_free_func ((GDestroyNotify)
       rr_whep_client_free);
   room->pipeline = gst_pipeline_new (config->room_id);
+  room->container = GST_BIN (room->pipeline);
+  if (config->webhooks.urls && !make_notifier (room, error)) {
+    rr_room_free (room);
+    return NULL;
+  }
 
   room->start_us = g_get_real_time ();
   room->start_mono_us = g_get_monotonic_time ();
@@ -2252,9 +2341,37 @@ stopped_idle (gpointer data)
 {
   RrRoom *room = data;
 
+  /* the notifier delivers what it can (its drain-timeout), the rest stays
+   * in its spool for the next run */
+  gst_element_set_state (room->pipeline, GST_STATE_NULL);
   if (room->stopped_cb)
     room->stopped_cb (room, room->stopped_data);
   return G_SOURCE_REMOVE;
+}
+
+/* recording.report with the report's fields */
+static void
+notify_report (RrRoom * room)
+{
+  gchar *text = NULL;
+  JsonParser *parser = json_parser_new ();
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "recording_id");
+  json_builder_add_string_value (b, room->config->recording_id);
+  json_builder_set_member_name (b, "report_file_path");
+  json_builder_add_string_value (b, room->report_path);
+  if (g_file_get_contents (room->report_path, &text, NULL, NULL)
+      && json_parser_load_from_data (parser, text, -1, NULL)) {
+    json_builder_set_member_name (b, "report");
+    json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));
+  }
+  json_builder_end_object (b);
+  notify_event (room, "recording.report", b);
+  g_object_unref (b);
+  g_object_unref (parser);
+  g_free (text);
 }
 
 static gboolean
@@ -2286,7 +2403,10 @@ room_maybe_finish (RrRoom * room)
   if (room->report_path)
     g_print ("roomrec: report %s (%u archives)\n", room->report_path,
         rr_report_n_archives (room->report));
-  gst_element_set_state (room->pipeline, GST_STATE_NULL);
+  if (room->notifier && room->report_path)
+    notify_report (room);
+  /* the pipeline (and its notifier) runs until the uploads are done: their
+   * events are webhooks too */
   if (room->uploader) {
     upload_file (room, room->report_path);
     g_print ("roomrec: waiting for %u upload(s) (a second signal exits; "

@@ -926,7 +926,7 @@ static const gchar *const room_keys[] = {
   "max_duration", "max_pause", "hls_target_duration", "pli_interval",
   "latency_ms", "expire_time", "max_idle_time", "stop_when_empty",
   "media_timeout", "subscribe", "participants", "metadata", "inputs", "mode",
-  "mix", "storage", NULL
+  "mix", "storage", "webhooks", NULL
 };
 
 static gboolean
@@ -1658,6 +1658,71 @@ parse_storage (JsonObject * root, RrRoomConfig * c, GError ** error)
   return TRUE;
 }
 
+/* ------------------------------------------------------------------ */
+/* webhooks                                                            */
+
+static gboolean
+parse_webhooks (JsonObject * root, RrRoomConfig * c, GError ** error)
+{
+  static const gchar *const keys[] = { "urls", "secret", "spool_dir",
+    "retry_max", NULL
+  };
+  static const Range retry = { 3, 86400, FALSE, FALSE, FALSE, "seconds" };
+  RrWebhooksConfig *wh = &c->webhooks;
+  JsonNode *node = json_object_get_member (root, "webhooks");
+  JsonObject *o;
+  JsonArray *arr;
+  guint n;
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return type_error (error, "$.webhooks", "an object {\"urls\": "
+        "[\"https://…\"], \"secret\": …}", node);
+  o = json_node_get_object (node);
+  if (!check_keys (o, "$.webhooks", keys, error)
+      || !require (o, "$.webhooks", "urls", error)
+      || !read_array (o, "$.webhooks", "urls", "an array of http(s) URLs",
+          &arr, error))
+    return FALSE;
+  n = json_array_get_length (arr);
+  if (n == 0 || n > 10) {
+    fail (error, RR_CONFIG_ERROR_RANGE, "$.webhooks.urls", "%u URLs; 1–10 "
+        "are allowed", n);
+    return FALSE;
+  }
+  wh->urls = g_new0 (gchar *, n + 1);
+  for (guint i = 0; i < n; i++) {
+    gchar *path = rr_json_index_path ("$.webhooks.urls", i);
+    const gchar *url = NULL;
+    gboolean ok = string_node (json_array_get_element (arr, i), path,
+        TEXT_VISIBLE_ASCII, 8, MAX_PATH_BYTES, &url, error);
+
+    if (ok && !g_str_has_prefix (url, "http://")
+        && !g_str_has_prefix (url, "https://")) {
+      fail (error, RR_CONFIG_ERROR_RANGE, path, "must start with http:// or "
+          "https://");
+      ok = FALSE;
+    }
+    g_free (path);
+    if (!ok)
+      return FALSE;
+    wh->urls[i] = g_strdup (url);
+  }
+  if (!read_string (o, "$.webhooks", "secret", TEXT_VISIBLE_ASCII, 1,
+          MAX_TOKEN_CHARS, &wh->secret, error)
+      || !read_string (o, "$.webhooks", "spool_dir", TEXT_LINE, 1,
+          MAX_PATH_BYTES, &wh->spool_dir, error)
+      || !read_seconds (o, "$.webhooks", "retry_max", &retry,
+          &wh->retry_max_s, error))
+    return FALSE;
+  wh->retry_max_s /= GST_SECOND;
+  if (wh->spool_dir == NULL)
+    wh->spool_dir = g_build_filename (c->archive_dir, ".roomrec-webhooks",
+        NULL);
+  return TRUE;
+}
+
 /* An array of user ids; *out is set (NULL-terminated) before the first
  * element is read, so that the caller frees what was read on errors. */
 static gboolean
@@ -2318,6 +2383,7 @@ rr_room_config_load_data (const gchar * data, gssize length, GError ** error)
       || !parse_files (root, c, error)
       || !parse_mix (root, c, error)
       || !parse_storage (root, c, error)
+      || !parse_webhooks (root, c, error)
       || !parse_stops (root, c, error)
       || !parse_subscribe (root, c, error)
       || !parse_participants (root, c, error)
@@ -2439,6 +2505,9 @@ rr_room_config_free (RrRoomConfig * config)
   g_free (config->storage.session_token);
   g_free (config->storage.evacuation_dir);
   g_free (config->storage.state_dir);
+  g_strfreev (config->webhooks.urls);
+  g_free (config->webhooks.secret);
+  g_free (config->webhooks.spool_dir);
   g_free (config);
 }
 

@@ -129,6 +129,16 @@ typedef struct
   gchar *state_dir;             /* default <archive_dir>/.roomrec-uploads */
 } RrStorageConfig;
 
+/* The "webhooks" object: events POSTed by a webhooknotify around the
+ * room (docs/webhooks.md). */
+typedef struct
+{
+  gchar **urls;                 /* NULL: no webhooks */
+  gchar *secret;                /* HMAC key, or NULL (no signature) */
+  gchar *spool_dir;             /* default <archive_dir>/.roomrec-webhooks */
+  guint64 retry_max_s;          /* 0: the element's default */
+} RrWebhooksConfig;
+
 typedef struct
 {
   gchar *room_id;               /* required */
@@ -175,6 +185,7 @@ typedef struct
   RrRoomMode mode;              /* default single */
   RrMixConfig mix;              /* mixed, both */
   RrStorageConfig storage;
+  RrWebhooksConfig webhooks;
 } RrRoomConfig;
 
 const gchar *rr_mix_output_name (guint outputs);    /* "hls+mp4", … */

@@ -1644,6 +1644,32 @@ test_storage (void)
       RR_CONFIG_ERROR_RANGE, "$.storage.part_size", NULL);
 }
 
+static void
+test_webhooks (void)
+{
+  RrRoomConfig *c = load_room ("'archive_dir': '/rec', 'webhooks': "
+      "{'urls': ['https://a.example/hook', 'http://127.0.0.1:8/h'], "
+      "'secret': 'whsec_1', 'retry_max': 60}");
+
+  g_assert_cmpuint (g_strv_length (c->webhooks.urls), ==, 2);
+  g_assert_cmpstr (c->webhooks.urls[1], ==, "http://127.0.0.1:8/h");
+  g_assert_cmpstr (c->webhooks.secret, ==, "whsec_1");
+  g_assert_cmpuint (c->webhooks.retry_max_s, ==, 60);
+  g_assert_cmpstr (c->webhooks.spool_dir, ==, "/rec/.roomrec-webhooks");
+  rr_room_config_free (c);
+
+  expect_room_error ("'webhooks': {}", RR_CONFIG_ERROR_MISSING,
+      "$.webhooks.urls", NULL);
+  expect_room_error ("'webhooks': {'urls': []}", RR_CONFIG_ERROR_RANGE,
+      "$.webhooks.urls", "1–10");
+  expect_room_error ("'webhooks': {'urls': ['ftp://x.example/h']}",
+      RR_CONFIG_ERROR_RANGE, "$.webhooks.urls[0]", "http://");
+  expect_room_error ("'webhooks': {'urls': ['http://h/x'], 'sekret': 's'}",
+      RR_CONFIG_ERROR_UNKNOWN_KEY, "$.webhooks.sekret", "secret");
+  expect_room_error ("'webhooks': {'urls': ['http://h/x'], 'retry_max': 1}",
+      RR_CONFIG_ERROR_RANGE, "$.webhooks.retry_max", NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1680,5 +1706,6 @@ main (int argc, char **argv)
   g_test_add_func ("/roomconfig/mix-everything", test_mix_everything);
   g_test_add_func ("/roomconfig/mix-errors", test_mix_errors);
   g_test_add_func ("/roomconfig/storage", test_storage);
+  g_test_add_func ("/roomconfig/webhooks", test_webhooks);
   return g_test_run ();
 }
