@@ -1774,6 +1774,21 @@ on_upload_event (const RrS3UploadEvent * ev, gpointer data)
       json_builder_set_member_name (b, "error");
       json_builder_add_string_value (b, ev->error->message);
     }
+    if (ev->should_delete_us) {
+      GDateTime *t = g_date_time_new_from_unix_utc (ev->should_delete_us /
+          G_USEC_PER_SEC);
+
+      json_builder_set_member_name (b, "should_delete_time");
+      if (t) {
+        gchar *text = g_date_time_format_iso8601 (t);
+
+        json_builder_add_string_value (b, text);
+        g_free (text);
+        g_date_time_unref (t);
+      } else {
+        json_builder_add_null_value (b);
+      }
+    }
     json_builder_end_object (b);
     notify_event (room, ev->event, b);
     g_object_unref (b);
@@ -1815,6 +1830,7 @@ start_uploader (RrRoom * room, GError ** error)
   uc.session_token = st->session_token;
   uc.part_size = st->part_size;
   uc.delete_after_upload = st->delete_after_upload;
+  uc.retention_s = st->retention_s;
   uc.evacuation_dir = st->evacuation_dir;
   uc.state_dir = st->state_dir;
   /* one state file per recording: a restart of the same recording resumes

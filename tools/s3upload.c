@@ -81,6 +81,7 @@ typedef struct
   gchar *error;
   gchar *evacuated_path;
   gint64 updated_us;
+  gint64 should_delete_us;      /* retention: when the local copy goes */
 } Entry;
 
 static void
@@ -216,6 +217,7 @@ struct _RrS3Uploader
   guint retry_max_ms;
   guint timeout_s;
   gboolean delete_after_upload;
+  guint64 retention_s;
   gboolean skip_etag_check;
   gchar *evacuation_dir;
   gchar *state_path;
@@ -269,6 +271,7 @@ emit (RrS3Uploader * self, Entry * e, const gchar * event, guint parts_sent,
   q->ev.etag = q->etag;
   q->ev.error = q->error;
   q->ev.evacuated_path = q->evacuated_path;
+  q->ev.should_delete_us = e->should_delete_us;
   sink_push (self->sink, q);
 }
 
@@ -327,6 +330,15 @@ save_state (RrS3Uploader * self, GError ** error)
     add_string (b, "upload_id", e->upload_id);
     add_string (b, "error", e->error);
     add_string (b, "evacuated_path", e->evacuated_path);
+    if (e->should_delete_us) {
+      g_autoptr (GDateTime) d = g_date_time_new_from_unix_utc
+          (e->should_delete_us / G_USEC_PER_SEC);
+      g_autofree gchar *ds = d ? g_date_time_format_iso8601 (d) : NULL;
+
+      add_string (b, "should_delete_time", ds);
+      json_builder_set_member_name (b, "should_delete_unix_us");
+      json_builder_add_int_value (b, e->should_delete_us);
+    }
     add_string (b, "updated_at", ts);
     json_builder_end_object (b);
   }
@@ -469,6 +481,7 @@ load_state (RrS3Uploader * self)
     e->error = g_strdup (member_string (f, "error"));
     e->evacuated_path = g_strdup (member_string (f, "evacuated_path"));
     e->updated_us = g_get_real_time ();
+    e->should_delete_us = member_int (f, "should_delete_unix_us");
     /* restart resumes: an interrupted upload starts again from scratch
      * (its multipart upload, if any, is aborted first) */
     if (status == RR_S3_STATUS_TRANSFER_READY
@@ -1262,6 +1275,9 @@ upload_entry (RrS3Uploader * self, Entry * e)
 
   e->bytes_sent = e->size;
   set_status (e, RR_S3_STATUS_TRANSFER_FINISH);
+  if (self->retention_s)
+    e->should_delete_us = g_get_real_time () + (gint64) self->retention_s *
+        G_USEC_PER_SEC;
   persist (self);
   if (!self->delete_after_upload)
     finish (self);              /* before the last event of the file */
@@ -1282,6 +1298,40 @@ upload_entry (RrS3Uploader * self, Entry * e)
 
 out:
   self->current = NULL;
+}
+
+/* Retention: deletes the local copies whose time has come.  Returns the
+ * microseconds until the next one is due, or -1. */
+static gint64
+sweep_retained (RrS3Uploader * self)
+{
+  gint64 now = g_get_real_time (), next = -1;
+  gboolean changed = FALSE;
+
+  for (guint i = 0; i < self->entries->len; i++) {
+    Entry *e = g_ptr_array_index (self->entries, i);
+
+    if (e->status != RR_S3_STATUS_TRANSFER_FINISH || e->should_delete_us == 0)
+      continue;
+    if (e->should_delete_us > now) {
+      if (next < 0 || e->should_delete_us - now < next)
+        next = e->should_delete_us - now;
+      continue;
+    }
+    if (g_unlink (e->path) == 0 || errno == ENOENT) {
+      set_status (e, RR_S3_STATUS_DELETED);
+      emit (self, e, NULL, 0, 0, NULL, NULL);
+      changed = TRUE;
+    } else {
+      g_warning ("retention: cannot delete %s: %s", e->path,
+          g_strerror (errno));
+      e->should_delete_us = 0;  /* not again and again */
+      changed = TRUE;
+    }
+  }
+  if (changed)
+    persist (self);
+  return next;
 }
 
 static gpointer
@@ -1315,7 +1365,18 @@ worker (gpointer data)
     }
     e = next_ready (self);
     if (e == NULL) {
-      g_cond_wait (&self->cond, &self->lock);
+      gint64 due;
+
+      g_mutex_unlock (&self->lock);
+      due = sweep_retained (self);
+      g_mutex_lock (&self->lock);
+      if (self->stopping || !g_queue_is_empty (&self->incoming))
+        continue;
+      if (due < 0)
+        g_cond_wait (&self->cond, &self->lock);
+      else
+        g_cond_wait_until (&self->cond, &self->lock,
+            g_get_monotonic_time () + MIN (due, 60 * G_USEC_PER_SEC));
       continue;
     }
     g_mutex_unlock (&self->lock);
@@ -1415,6 +1476,7 @@ rr_s3_uploader_new (const RrS3UploaderConfig * config, RrS3UploadFunc func,
   self->retry_max_ms = config->retry_max_ms ? config->retry_max_ms : 32000;
   self->timeout_s = config->timeout_s ? config->timeout_s : 60;
   self->delete_after_upload = config->delete_after_upload;
+  self->retention_s = config->delete_after_upload ? 0 : config->retention_s;
   self->skip_etag_check = config->skip_etag_check;
   self->evacuation_dir = g_strdup (config->evacuation_dir);
   self->state_path = g_build_filename (config->state_dir,

@@ -100,6 +100,12 @@ typedef struct
   /* delete the local file once S3 confirmed the upload (status DELETED);
    * otherwise it stays and the status is TRANSFER_FINISH */
   gboolean delete_after_upload;
+  /* without delete_after_upload: keep the local copy this long after its
+   * upload (RemoteMonster keeps 6 h), then delete it (status DELETED);
+   * its should_delete_time is in the state file and the events; expired
+   * copies are deleted by the running uploader and by the next one on
+   * the same state dir; 0: keep them */
+  guint64 retention_s;
   /* S3 answers a single PUT and each part with the MD5 of the body as
    * ETag, which is checked (Content-MD5 is sent too, and checked by S3);
    * buckets with SSE-KMS/SSE-C encryption answer something else that may
@@ -137,6 +143,8 @@ typedef struct
   const GError *error;          /* upload.failed: why */
   const gchar *evacuated_path;  /* upload.failed: where the file went, or
                                  * NULL (not moved) */
+  gint64 should_delete_us;      /* UNIX µs the local copy goes (retention),
+                                 * or 0 */
 } RrS3UploadEvent;
 
 typedef void (*RrS3UploadFunc) (const RrS3UploadEvent * event,

@@ -1576,8 +1576,10 @@ parse_storage (JsonObject * root, RrRoomConfig * c, GError ** error)
 {
   static const gchar *const keys[] = { "bucket", "endpoint", "region",
     "prefix", "addressing", "access_key", "secret_key", "session_token",
-    "part_size", "delete_after_upload", "evacuation_dir", "state_dir", NULL
+    "part_size", "delete_after_upload", "retention", "evacuation_dir",
+    "state_dir", NULL
   };
+  static const Range keep = { 1, 86400 * 30, FALSE, FALSE, FALSE, "seconds" };
   static const Range part = { 5 * 1024 * 1024, 5368709120.0, TRUE, FALSE,
     FALSE, "bytes"
   };
@@ -1614,6 +1616,8 @@ parse_storage (JsonObject * root, RrRoomConfig * c, GError ** error)
       || !read_uint (o, "$.storage", "part_size", &part, &st->part_size, error)
       || !read_bool (o, "$.storage", "delete_after_upload",
           &st->delete_after_upload, error)
+      || !read_seconds (o, "$.storage", "retention", &keep, &st->retention_s,
+          error)
       || !read_string (o, "$.storage", "evacuation_dir", TEXT_LINE, 1,
           MAX_PATH_BYTES, &st->evacuation_dir, error)
       || !read_string (o, "$.storage", "state_dir", TEXT_LINE, 1,
@@ -1646,6 +1650,14 @@ parse_storage (JsonObject * root, RrRoomConfig * c, GError ** error)
     fail (error, RR_CONFIG_ERROR_RANGE, "$.storage.endpoint", "must start "
         "with http:// or https:// (e.g. \"https://s3.eu-west-1.amazonaws.com\""
         " or \"http://127.0.0.1:9000\")");
+    return FALSE;
+  }
+  st->retention_s /= GST_SECOND;
+  if (st->retention_s && st->delete_after_upload) {
+    fail (error, RR_CONFIG_ERROR_COMBINATION, "$.storage.retention",
+        "keeps the local copies that long after their upload: set "
+        "\"delete_after_upload\": false with it (by default they are "
+        "deleted once uploaded)");
     return FALSE;
   }
   if (st->region == NULL)

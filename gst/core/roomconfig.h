@@ -125,6 +125,8 @@ typedef struct
   gchar *session_token;
   guint64 part_size;            /* 0: the uploader's default (8 MiB) */
   gboolean delete_after_upload; /* default TRUE */
+  guint64 retention_s;          /* keep local copies this long, then delete
+                                 * (with delete_after_upload false); 0 */
   gchar *evacuation_dir;        /* default <archive_dir>/.roomrec-evacuated */
   gchar *state_dir;             /* default <archive_dir>/.roomrec-uploads */
 } RrStorageConfig;

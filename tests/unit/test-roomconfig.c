@@ -1640,6 +1640,13 @@ test_storage (void)
       RR_CONFIG_ERROR_COMBINATION, "$.storage.session_token", NULL);
   expect_room_error ("'storage': {'bucket': 'bkt', 'endpoint': 'ftp://x'}",
       RR_CONFIG_ERROR_RANGE, "$.storage.endpoint", "http://");
+  expect_room_error ("'storage': {'bucket': 'bkt', 'retention': 3600}",
+      RR_CONFIG_ERROR_COMBINATION, "$.storage.retention",
+      "delete_after_upload");
+  c = load_room ("'storage': {'bucket': 'bkt', 'retention': 21600, "
+      "'delete_after_upload': false}");
+  g_assert_cmpuint (c->storage.retention_s, ==, 21600);
+  rr_room_config_free (c);
   expect_room_error ("'storage': {'bucket': 'bkt', 'part_size': 1024}",
       RR_CONFIG_ERROR_RANGE, "$.storage.part_size", NULL);
 }

@@ -693,6 +693,57 @@ test_restart (void)
 
 /* Credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
  * AWS_SESSION_TOKEN (x-amz-security-token is signed too). */
+/* Retention: a kept copy goes once its time is up (status DELETED, the
+ * time in the event and the state file); one whose time passed while no
+ * uploader ran goes when the next one starts on the same state dir. */
+static void
+test_retention (void)
+{
+  Fixture f;
+  RrS3Uploader *u;
+  g_autofree gchar *a = NULL, *b = NULL, *st = NULL, *state = NULL;
+  g_autoptr (GBytes) a_data = NULL, b_data = NULL;
+  gint64 before = g_get_real_time ();
+
+  fixture_init (&f);
+  f.config.delete_after_upload = FALSE;
+  f.config.retention_s = 1;
+  a = g_build_filename (f.dir, "a.webm", NULL);
+  a_data = make_file (a, 3000, 7);
+  u = uploader_new (&f);
+  g_assert_true (rr_s3_uploader_enqueue (u, a, NULL, NULL));
+  wait_status (&f, a, RR_S3_STATUS_TRANSFER_FINISH);
+  check_object (&f, "a.webm", a_data);
+  g_assert_true (g_file_test (a, G_FILE_TEST_EXISTS));
+  state = g_build_filename (f.state_dir, "uploads.json", NULL);
+  {
+    g_autofree gchar *text = NULL;
+
+    g_assert_true (g_file_get_contents (state, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "should_delete_time"));
+  }
+  wait_status (&f, a, RR_S3_STATUS_DELETED);
+  g_assert_false (g_file_test (a, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (g_get_real_time () - before, >=, G_USEC_PER_SEC);
+
+  /* stopped before the time is up: the next uploader deletes it */
+  b = g_build_filename (f.dir, "b.webm", NULL);
+  b_data = make_file (b, 2000, 8);
+  g_assert_true (rr_s3_uploader_enqueue (u, b, NULL, NULL));
+  wait_status (&f, b, RR_S3_STATUS_TRANSFER_FINISH);
+  rr_s3_uploader_free (u);
+  g_assert_true (g_file_test (b, G_FILE_TEST_EXISTS));
+  g_usleep (1100 * 1000);
+  g_ptr_array_set_size (f.events, 0);
+  u = uploader_new (&f);
+  wait_status (&f, b, RR_S3_STATUS_DELETED);
+  g_assert_false (g_file_test (b, G_FILE_TEST_EXISTS));
+  rr_s3_uploader_free (u);
+  st = state_status (&f, b, NULL);
+  g_assert_cmpstr (st, ==, "DELETED");
+  fixture_clear (&f);
+}
+
 static void
 test_env_credentials (void)
 {
@@ -768,6 +819,7 @@ main (int argc, char **argv)
     g_test_add_func ("/s3upload/retry", test_retry);
     g_test_add_func ("/s3upload/fail", test_fail);
     g_test_add_func ("/s3upload/restart", test_restart);
+    g_test_add_func ("/s3upload/retention", test_retention);
     ret = g_test_run ();
   }
   stop_server ();
