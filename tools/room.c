@@ -1942,6 +1942,33 @@ on_archive_message (RrRoom * room, const GstStructure * s)
   }
 }
 
+gint64
+rr_room_start_time (RrRoom * room)
+{
+  return room->start_us;
+}
+
+void
+rr_room_add_client_file (RrRoom * room, const gchar * path,
+    const gchar * sidecar_path, const gchar * sidecar_json)
+{
+  GError *err = NULL;
+
+  if (!rr_report_add_sidecar (room->report, sidecar_json, &err)) {
+    g_printerr ("roomrec: unreadable sidecar of %s: %s\n", path, err->message);
+    g_clear_error (&err);
+  }
+  g_print ("roomrec: file ready: %s\n", path);
+  upload_file (room, path);
+  upload_file (room, sidecar_path);
+}
+
+void
+rr_room_notify_event (RrRoom * room, const gchar * type, JsonBuilder * fields)
+{
+  notify_event (room, type, fields);
+}
+
 static gboolean
 on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
 {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <json-glib/json-glib.h>
 
 #include "roomconfig.h"
 
@@ -52,6 +53,16 @@ guint rr_room_whip_port (RrRoom * room);
 guint rr_room_uploads_failed (RrRoom * room);
 /* Path of the report once written, else NULL. */
 const gchar *rr_room_report_path (RrRoom * room);
+/* When the recording started, UNIX µs. */
+gint64 rr_room_start_time (RrRoom * room);
+/* A file put into the archive dir by the launcher itself (a client's
+ * upload): its sidecar (@sidecar_json, written at @sidecar_path) goes
+ * into the report, both are handed to storage. */
+void rr_room_add_client_file (RrRoom * room, const gchar * path,
+    const gchar * sidecar_path, const gchar * sidecar_json);
+/* An event of the launcher's own as a webhook (@fields: an object). */
+void rr_room_notify_event (RrRoom * room, const gchar * type,
+    JsonBuilder * fields);
 
 /* WebRTC participant answering @offer_sdp (WHIP); @answer_ready is called
  * once.  @record FALSE: received but never recorded (recording_block). */

@@ -9,6 +9,9 @@
  *   PATCH  <path>/<id>   trickle ICE → 204; ICE restart → 422
  *   DELETE <path>/<id>   ends the session, finalises its archive → 200
  *   OPTIONS either       CORS preflight → 204
+ *   PUT|POST <path>/recordings/<name>.webm
+ *                        a client's WebM recording (client_uploads) → 201;
+ *                        streamed to the tmp dir, then filed in the archive
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -16,11 +19,22 @@
 
 #include "whipserver.h"
 
+#include "ids.h"
 #include "sdp.h"
+#include "sidecar.h"
 #include "whip.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <string.h>
+#include <unistd.h>
+
+#define RECORDINGS "/recordings"
+#define WEBM_MIME "video/webm"
+#define PROGRESS_INTERVAL_US (G_USEC_PER_SEC)
+#define HEAD_BYTES 65536        /* kept to find the tracks' codecs */
 
 struct _RrWhipServer
 {
@@ -31,6 +45,7 @@ struct _RrWhipServer
   gboolean stopped;
   gchar *link;                  /* Link header of the ICE servers, or NULL */
   GHashTable *sessions;         /* id → Session* */
+  GList *uploads;               /* Upload* being received */
 };
 
 typedef struct
@@ -388,6 +403,473 @@ handle_options (RrWhipServer * self, SoupServerMessage * msg, gboolean endpoint)
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
 }
 
+/* ------------------------------------------------------------------ */
+/* client recordings: PUT/POST <path>/recordings[/<name>.webm]         */
+
+typedef struct
+{
+  RrWhipServer *server;         /* NULL once the server is gone */
+  gchar *id;
+  gchar *user_id;
+  gchar *tmp_path;
+  gint fd;
+  guint64 size;
+  guint64 expected;             /* Content-Length, 0 when chunked */
+  guchar head[HEAD_BYTES];      /* the file's start */
+  gint64 start_us;
+  gint64 last_progress_us;
+  gboolean failed;              /* over the limit or a write error */
+  gboolean done;                /* answered from the main handler */
+} Upload;
+
+static void
+upload_discard (Upload * u)
+{
+  if (u->fd >= 0) {
+    close (u->fd);
+    u->fd = -1;
+  }
+  if (u->tmp_path) {
+    g_unlink (u->tmp_path);
+    g_clear_pointer (&u->tmp_path, g_free);
+  }
+}
+
+static void
+upload_free (Upload * u)
+{
+  if (u->server)
+    u->server->uploads = g_list_remove (u->server->uploads, u);
+  upload_discard (u);
+  g_free (u->id);
+  g_free (u->user_id);
+  g_free (u);
+}
+
+/* "<path>/recordings" or "<path>/recordings/<name>.webm"; the name is
+ * checked, never used: files are named by a generated id. */
+static gboolean
+is_recording_path (RrWhipServer * self, const gchar * path)
+{
+  const gchar *prefix = self->input->url_path;
+  gsize n = strlen (prefix), len;
+  const gchar *name;
+
+  if (strncmp (path, prefix, n) != 0
+      || strncmp (path + n, RECORDINGS, strlen (RECORDINGS)) != 0)
+    return FALSE;
+  name = path + n + strlen (RECORDINGS);
+  if (*name == '\0')
+    return TRUE;
+  if (*name != '/')
+    return FALSE;
+  name++;
+  len = strlen (name);
+  if (len < 6 || len > 128 || name[0] == '.'
+      || !g_str_has_suffix (name, ".webm"))
+    return FALSE;
+  for (const gchar * c = name; *c; c++)
+    if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_' && *c != '.')
+      return FALSE;
+  return strstr (name, "..") == NULL;
+}
+
+static gchar *
+recording_dir (RrWhipServer * self)
+{
+  const RrRoomConfig *c = rr_room_get_config (self->room);
+
+  return g_build_filename (c->archive_dir, c->recording_id, NULL);
+}
+
+static void
+upload_event (Upload * u, const gchar * type, const gchar * file_path,
+    const gchar * error)
+{
+  const RrRoomConfig *c;
+  JsonBuilder *b;
+
+  if (u->server == NULL)
+    return;
+  c = rr_room_get_config (u->server->room);
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "recording_id");
+  json_builder_add_string_value (b, c->recording_id);
+  json_builder_set_member_name (b, "room_id");
+  json_builder_add_string_value (b, c->room_id);
+  json_builder_set_member_name (b, "client_recording");
+  json_builder_add_boolean_value (b, TRUE);
+  json_builder_set_member_name (b, "upload_id");
+  json_builder_add_string_value (b, u->id);
+  json_builder_set_member_name (b, "user_id");
+  if (u->user_id)
+    json_builder_add_string_value (b, u->user_id);
+  else
+    json_builder_add_null_value (b);
+  if (file_path) {
+    json_builder_set_member_name (b, "file_path");
+    json_builder_add_string_value (b, file_path);
+  }
+  json_builder_set_member_name (b, "bytes_received");
+  json_builder_add_int_value (b, (gint64) u->size);
+  json_builder_set_member_name (b, "bytes_total");
+  if (u->expected)
+    json_builder_add_int_value (b, (gint64) u->expected);
+  else
+    json_builder_add_null_value (b);
+  if (error) {
+    json_builder_set_member_name (b, "error");
+    json_builder_add_string_value (b, error);
+  }
+  json_builder_end_object (b);
+  rr_room_notify_event (u->server->room, type, b);
+  g_object_unref (b);
+}
+
+/* Ends the request at once: the client is told by the closed connection
+ * (a response cannot be sent before the body is read). */
+static void
+upload_abort (Upload * u, SoupServerMessage * msg, const gchar * why)
+{
+  GSocket *sock = soup_server_message_get_socket (msg);
+
+  g_printerr ("roomrec: client upload %s refused: %s\n", u->id, why);
+  u->failed = TRUE;
+  upload_discard (u);
+  upload_event (u, "upload.failed", NULL, why);
+  if (sock)
+    g_socket_shutdown (sock, TRUE, TRUE, NULL);
+}
+
+static void
+on_upload_chunk (SoupServerMessage * msg, GBytes * chunk, gpointer data)
+{
+  Upload *u = data;
+  gsize len;
+  const guchar *p = g_bytes_get_data (chunk, &len);
+  gint64 now;
+
+  if (u->failed || u->server == NULL)
+    return;
+  if (u->size + len >
+      rr_room_get_config (u->server->room)->max_client_upload_bytes) {
+    upload_abort (u, msg, "the body is larger than max_client_upload_bytes");
+    return;
+  }
+  if (u->size < HEAD_BYTES)
+    memcpy (u->head + u->size, p, MIN (len, HEAD_BYTES - u->size));
+  u->size += len;
+  while (len > 0) {
+    gssize w = write (u->fd, p, len);
+
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0) {
+      gchar *why = g_strdup_printf ("cannot write %s: %s", u->tmp_path,
+          g_strerror (errno));
+
+      upload_abort (u, msg, why);
+      g_free (why);
+      return;
+    }
+    p += w;
+    len -= w;
+  }
+  now = g_get_monotonic_time ();
+  if (now - u->last_progress_us >= PROGRESS_INTERVAL_US) {
+    u->last_progress_us = now;
+    upload_event (u, "upload.progress", NULL, NULL);
+  }
+}
+
+/* Done, or the client went away: whatever is not filed is removed. */
+static void
+on_upload_finished (SoupServerMessage * msg, gpointer data)
+{
+  Upload *u = data;
+
+  if (!u->done && !u->failed) {
+    g_printerr ("roomrec: client upload %s interrupted after %"
+        G_GUINT64_FORMAT " bytes\n", u->id, u->size);
+    u->failed = TRUE;
+    upload_event (u, "upload.failed", NULL,
+        "the client disconnected before the end of the body");
+  }
+  upload_discard (u);
+}
+
+/* Early: everything that can be refused before the body is. */
+static void
+upload_early (RrWhipServer * self, SoupServerMessage * msg, GHashTable * query)
+{
+  const RrRoomConfig *c = rr_room_get_config (self->room);
+  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
+  const gchar *method = soup_server_message_get_method (msg);
+  const RrParticipantConfig *pc;
+  const gchar *user_id;
+  gchar *tmp_dir;
+  Upload *u;
+
+  if (!g_str_equal (method, "PUT") && !g_str_equal (method, "POST"))
+    return;
+  add_cors (self, msg);
+  if (!c->client_uploads) {
+    set_text (msg, SOUP_STATUS_NOT_FOUND,
+        "this room does not take client recordings (client_uploads)");
+    return;
+  }
+  if (!authorize (self, msg, &pc))
+    return;
+  if (!rr_whip_content_type_is (soup_message_headers_get_content_type (req,
+              NULL), WEBM_MIME)) {
+    set_text (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+        "a recording is sent with Content-Type: video/webm");
+    return;
+  }
+  if (self->stopped || rr_room_is_stopping (self->room)) {
+    set_text (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "the room is stopping");
+    return;
+  }
+  if (soup_message_headers_get_encoding (req) == SOUP_ENCODING_CONTENT_LENGTH
+      && (guint64) soup_message_headers_get_content_length (req) >
+      c->max_client_upload_bytes) {
+    gchar *text = g_strdup_printf ("the recording is larger than "
+        "max_client_upload_bytes (%" G_GUINT64_FORMAT ")",
+        c->max_client_upload_bytes);
+
+    set_text (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text);
+    g_free (text);
+    return;
+  }
+  user_id = pc ? pc->user_id : query ? g_hash_table_lookup (query,
+      "user_id") : NULL;
+  if (user_id && !user_id_valid (user_id)) {
+    set_text (msg, SOUP_STATUS_BAD_REQUEST,
+        "user_id must be 1 to 255 bytes of UTF-8 without control characters");
+    return;
+  }
+
+  u = g_new0 (Upload, 1);
+  u->server = self;
+  u->fd = -1;
+  u->id = rr_id_generate ();
+  u->user_id = g_strdup (user_id);
+  u->start_us = g_get_real_time ();
+  u->last_progress_us = g_get_monotonic_time ();
+  if (soup_message_headers_get_encoding (req) == SOUP_ENCODING_CONTENT_LENGTH)
+    u->expected = soup_message_headers_get_content_length (req);
+  tmp_dir = c->tmp_dir ? g_strdup (c->tmp_dir) :
+      g_build_filename (c->archive_dir, ".roomrec-tmp", NULL);
+  u->tmp_path = g_strdup_printf ("%s/client-%s.webm.part", tmp_dir, u->id);
+  if (g_mkdir_with_parents (tmp_dir, 0755) == 0)
+    u->fd = g_open (u->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (u->fd < 0) {
+    gchar *text = g_strdup_printf ("cannot create %s: %s", u->tmp_path,
+        g_strerror (errno));
+
+    g_printerr ("roomrec: client upload: %s\n", text);
+    set_text (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, text);
+    g_free (text);
+    g_clear_pointer (&u->tmp_path, g_free);
+    upload_free (u);
+    g_free (tmp_dir);
+    return;
+  }
+  g_free (tmp_dir);
+  self->uploads = g_list_prepend (self->uploads, u);
+  g_object_set_data_full (G_OBJECT (msg), "rr-upload", u,
+      (GDestroyNotify) upload_free);
+  soup_message_body_set_accumulate (soup_server_message_get_request_body
+      (msg), FALSE);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (on_upload_chunk), u);
+  g_signal_connect (msg, "finished", G_CALLBACK (on_upload_finished), u);
+  g_print ("roomrec: client upload %s started\n", u->id);
+  upload_event (u, "upload.started", NULL, NULL);
+}
+
+/* The codec of the first video and audio track: a CodecID element (0x86,
+ * a one-byte size, the string) in the file's start; NULL when not found.
+ * No more than a hint for the sidecar: the file is not parsed. */
+static const gchar *
+webm_codec (const guchar * head, gsize len, gboolean video)
+{
+  static const gchar *const ids[][2] = {
+    {"V_VP8", "VP8"}, {"V_VP9", "VP9"}, {"V_AV1", "AV1"},
+    {"V_MPEG4/ISO/AVC", "H264"}, {"A_OPUS", "OPUS"}, {"A_VORBIS", "VORBIS"},
+  };
+
+  for (gsize i = 0; i + 2 < len; i++) {
+    if (head[i] != 0x86)
+      continue;
+    for (guint k = 0; k < G_N_ELEMENTS (ids); k++) {
+      gsize n = strlen (ids[k][0]);
+
+      /* some muxers count a trailing NUL */
+      if ((ids[k][0][0] == 'V') == video && i + 3 + n <= len
+          && (head[i + 1] == (0x80 | n) || (head[i + 1] == (0x80 | (n + 1))
+                  && head[i + 2 + n] == 0))
+          && memcmp (head + i + 2, ids[k][0], n) == 0)
+        return ids[k][1];
+    }
+  }
+  return NULL;
+}
+
+static gchar *
+client_sidecar (RrWhipServer * self, Upload * u, const gchar * path,
+    const gchar * sidecar_path, gint64 stop_us)
+{
+  const RrRoomConfig *c = rr_room_get_config (self->room);
+  RrArchiveInfo info = { 0, };
+  gchar *name = g_path_get_basename (path);
+  gchar *sname = g_path_get_basename (sidecar_path);
+  gchar *rel = g_build_filename (c->recording_id, name, NULL);
+  gchar *srel = g_build_filename (c->recording_id, sname, NULL);
+  JsonNode *node;
+  gchar *json;
+
+  info.recording_id = c->recording_id;
+  info.room_id = c->room_id;
+  info.session_id = c->recording_id;
+  info.connection_id = u->id;
+  info.user_id = u->user_id;
+  info.file_path = path;
+  info.filename = rel;
+  info.metadata_file_path = sidecar_path;
+  info.metadata_filename = srel;
+  info.format = "webm";
+  info.size = u->size;
+  info.recording_start_us = rr_room_start_time (self->room);
+  info.start_us = u->start_us;
+  info.stop_us = stop_us;
+  info.video_codec = webm_codec (u->head, MIN (u->size, HEAD_BYTES), TRUE);
+  info.audio_codec = webm_codec (u->head, MIN (u->size, HEAD_BYTES), FALSE);
+  info.video = info.video_codec != NULL;
+  info.audio = info.audio_codec != NULL;
+  node = rr_sidecar_build (&info, RR_SIDECAR_ARCHIVE);
+  json_object_set_boolean_member (json_node_get_object (node),
+      "client_recording", TRUE);
+  json = rr_json_to_string (node, TRUE);
+  json_node_unref (node);
+  g_free (name);
+  g_free (sname);
+  g_free (rel);
+  g_free (srel);
+  return json;
+}
+
+/* After the body: check it, file it, answer. */
+static void
+upload_finish (RrWhipServer * self, SoupServerMessage * msg, Upload * u)
+{
+  static const guchar ebml[4] = { 0x1a, 0x45, 0xdf, 0xa3 };
+  gchar *dir = NULL, *path = NULL, *sidecar_path = NULL, *json = NULL;
+  gchar *location, *body;
+  GError *err = NULL;
+  const gchar *why = NULL;
+  guint status = SOUP_STATUS_BAD_REQUEST;
+  gboolean synced;
+
+  if (u->failed) {
+    set_text (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+        "the recording was refused while it was received");
+    return;
+  }
+  /* on disk before it is in the archive */
+  synced = fsync (u->fd) == 0;
+  if (close (u->fd) != 0)
+    synced = FALSE;
+  u->fd = -1;
+  if (!synced) {
+    why = "cannot write the recording to disk";
+    status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  }
+  if (why == NULL && (u->size < 4 || memcmp (u->head, ebml, 4) != 0))
+    why = "the body is not a WebM file (no EBML header 1A 45 DF A3)";
+  else if (why == NULL && rr_room_is_stopping (self->room)) {
+    why = "the room is stopping";
+    status = SOUP_STATUS_SERVICE_UNAVAILABLE;
+  }
+  if (why == NULL) {
+    gchar *name = g_strdup_printf ("client-%s.webm", u->id);
+    gchar *sname = g_strdup_printf ("client-%s.json", u->id);
+
+    dir = recording_dir (self);
+    path = g_build_filename (dir, name, NULL);
+    sidecar_path = g_build_filename (dir, sname, NULL);
+    g_free (name);
+    g_free (sname);
+    json = client_sidecar (self, u, path, sidecar_path, g_get_real_time ());
+    status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
+    if (g_mkdir_with_parents (dir, 0755) != 0
+        || g_rename (u->tmp_path, path) != 0)
+      why = "cannot move the recording into the archive dir";
+    else if (!rr_file_write_atomic (sidecar_path, json, &err)) {
+      g_printerr ("roomrec: client upload %s: %s\n", u->id, err->message);
+      g_clear_error (&err);
+      g_unlink (path);
+      why = "cannot write the sidecar";
+    } else {
+      g_clear_pointer (&u->tmp_path, g_free);
+    }
+  }
+  if (why) {
+    g_printerr ("roomrec: client upload %s refused: %s\n", u->id, why);
+    upload_discard (u);
+    upload_event (u, "upload.failed", NULL, why);
+    set_text (msg, status, why);
+    u->failed = TRUE;
+  } else {
+    u->done = TRUE;
+    rr_room_add_client_file (self->room, path, sidecar_path, json);
+    upload_event (u, "upload.completed", path, NULL);
+    location = g_strdup_printf ("%s" RECORDINGS "/client-%s.webm",
+        self->input->url_path, u->id);
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Location", location);
+    body = g_strdup_printf ("{\"upload_id\": \"%s\", \"recording_id\": "
+        "\"%s\", \"filename\": \"client-%s.webm\", \"size\": %"
+        G_GUINT64_FORMAT "}\n", u->id,
+        rr_room_get_config (self->room)->recording_id, u->id, u->size);
+    soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
+    soup_server_message_set_response (msg, "application/json",
+        SOUP_MEMORY_TAKE, body, strlen (body));
+    g_free (location);
+  }
+  g_free (dir);
+  g_free (path);
+  g_free (sidecar_path);
+  g_free (json);
+}
+
+static void
+handle_recording (RrWhipServer * self, SoupServerMessage * msg)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+  Upload *u = g_object_get_data (G_OBJECT (msg), "rr-upload");
+
+  if (u) {
+    upload_finish (self, msg, u);
+  } else if (g_str_equal (method, "OPTIONS")) {
+    soup_message_headers_replace (h, "Allow", "PUT, POST, OPTIONS");
+    soup_message_headers_replace (h, "Access-Control-Allow-Methods",
+        "PUT, POST, OPTIONS");
+    soup_message_headers_replace (h, "Access-Control-Allow-Headers",
+        rr_whip_cors_allow_headers ());
+    soup_message_headers_replace (h, "Access-Control-Max-Age", "86400");
+    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+  } else if (!g_str_equal (method, "PUT") && !g_str_equal (method, "POST")) {
+    soup_message_headers_replace (h, "Allow", "PUT, POST, OPTIONS");
+    set_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+        "recordings are sent with PUT or POST (and OPTIONS)");
+  } else if (soup_server_message_get_status (msg) == 0) {
+    /* refused early already has its status */
+    set_text (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "upload not started");
+  }
+}
+
 static void
 handle_request (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer data)
@@ -398,6 +880,10 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
   Session *s = NULL;
 
   add_cors (self, msg);
+  if (is_recording_path (self, path)) {
+    handle_recording (self, msg);
+    return;
+  }
   if (!rr_whip_parse_session_path (self->input->url_path, path, &id)) {
     set_text (msg, SOUP_STATUS_NOT_FOUND, "no such WHIP resource");
     return;
@@ -437,6 +923,10 @@ handle_early (SoupServer * server, SoupServerMessage * msg,
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
   const gchar *method = soup_server_message_get_method (msg);
 
+  if (is_recording_path (self, path)) {
+    upload_early (self, msg, query);
+    return;
+  }
   if (!g_str_equal (method, "POST") && !g_str_equal (method, "PATCH"))
     return;
   if (soup_message_headers_get_encoding (req) == SOUP_ENCODING_CHUNKED) {
@@ -517,6 +1007,13 @@ rr_whip_server_free (RrWhipServer * self)
     soup_server_disconnect (self->server);
     g_object_unref (self->server);
   }
+  for (GList * l = self->uploads; l; l = l->next) {
+    Upload *u = l->data;
+
+    u->server = NULL;
+    upload_discard (u);
+  }
+  g_list_free (self->uploads);
   g_hash_table_unref (self->sessions);
   g_free (self->link);
   g_free (self);

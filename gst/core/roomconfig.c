@@ -926,7 +926,8 @@ static const gchar *const room_keys[] = {
   "max_duration", "max_pause", "hls_target_duration", "pli_interval",
   "latency_ms", "expire_time", "max_idle_time", "stop_when_empty",
   "media_timeout", "subscribe", "participants", "metadata", "inputs", "mode",
-  "mix", "storage", "webhooks", NULL
+  "mix", "storage", "webhooks", "client_uploads", "max_client_upload_bytes",
+  NULL
 };
 
 static gboolean
@@ -1207,6 +1208,9 @@ parse_files (JsonObject * root, RrRoomConfig * c, GError ** error)
   static const Range anything = { -G_MAXDOUBLE, G_MAXDOUBLE, FALSE, FALSE,
     FALSE, NULL
   };
+  static const Range upload = { 1024, 1099511627776.0, FALSE, FALSE, FALSE,
+    "bytes"
+  };
   JsonNode *node;
   guint64 latency_ms = 200;
 
@@ -1265,6 +1269,11 @@ parse_files (JsonObject * root, RrRoomConfig * c, GError ** error)
       || !read_uint (root, "$", "latency_ms", &latency, &latency_ms, error))
     return FALSE;
   c->latency_ms = (guint) latency_ms;
+  c->max_client_upload_bytes = G_GUINT64_CONSTANT (2147483648);
+  if (!read_bool (root, "$", "client_uploads", &c->client_uploads, error)
+      || !read_uint (root, "$", "max_client_upload_bytes", &upload,
+          &c->max_client_upload_bytes, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -2340,6 +2349,21 @@ parse_inputs (JsonObject * root, RrRoomConfig * c, GError ** error)
 /* ------------------------------------------------------------------ */
 /* public                                                              */
 
+/* Client recordings are served by the WHIP input's server. */
+static gboolean
+check_client_uploads (const RrRoomConfig * c, GError ** error)
+{
+  for (guint i = 0; i < c->n_inputs; i++)
+    if (c->inputs[i].type == RR_INPUT_WHIP)
+      return TRUE;
+  if (!c->client_uploads)
+    return TRUE;
+  fail (error, RR_CONFIG_ERROR_COMBINATION, "$.client_uploads",
+      "client_uploads needs a \"whip\" input (its server takes the "
+      "recordings)");
+  return FALSE;
+}
+
 RrRoomConfig *
 rr_room_config_load_data (const gchar * data, gssize length, GError ** error)
 {
@@ -2400,7 +2424,8 @@ rr_room_config_load_data (const gchar * data, gssize length, GError ** error)
       || !parse_subscribe (root, c, error)
       || !parse_participants (root, c, error)
       || !parse_metadata (root, c, error)
-      || !parse_inputs (root, c, error)) {
+      || !parse_inputs (root, c, error)
+      || !check_client_uploads (c, error)) {
     rr_room_config_free (c);
     c = NULL;
   }

@@ -188,6 +188,11 @@ typedef struct
   RrMixConfig mix;              /* mixed, both */
   RrStorageConfig storage;
   RrWebhooksConfig webhooks;
+
+  /* WebM recordings made by clients, PUT/POST to the WHIP server at
+   * <path>/recordings/<name>.webm */
+  gboolean client_uploads;      /* default FALSE */
+  guint64 max_client_upload_bytes;      /* default 2 GiB */
 } RrRoomConfig;
 
 const gchar *rr_mix_output_name (guint outputs);    /* "hls+mp4", … */

@@ -1677,6 +1677,30 @@ test_webhooks (void)
       RR_CONFIG_ERROR_RANGE, "$.webhooks.retry_max", NULL);
 }
 
+static void
+test_client_uploads (void)
+{
+  RrRoomConfig *c = load_room ("");
+
+  g_assert_false (c->client_uploads);
+  g_assert_cmpuint (c->max_client_upload_bytes, ==,
+      G_GUINT64_CONSTANT (2147483648));
+  rr_room_config_free (c);
+
+  c = load_room ("'client_uploads': true, 'max_client_upload_bytes': 4096");
+  g_assert_true (c->client_uploads);
+  g_assert_cmpuint (c->max_client_upload_bytes, ==, 4096);
+  rr_room_config_free (c);
+
+  expect_room_error ("'client_uploads': 'yes'", RR_CONFIG_ERROR_TYPE,
+      "$.client_uploads", "true or false");
+  expect_room_error ("'max_client_upload_bytes': 10", RR_CONFIG_ERROR_RANGE,
+      "$.max_client_upload_bytes", NULL);
+  expect_error ("{'room_id': 'r', 'client_uploads': true, 'inputs': "
+      "[{'type': 'rtp', 'sdp': 'v=0'}]}", RR_CONFIG_ERROR_COMBINATION,
+      "$.client_uploads", "whip");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1714,5 +1738,6 @@ main (int argc, char **argv)
   g_test_add_func ("/roomconfig/mix-errors", test_mix_errors);
   g_test_add_func ("/roomconfig/storage", test_storage);
   g_test_add_func ("/roomconfig/webhooks", test_webhooks);
+  g_test_add_func ("/roomconfig/client-uploads", test_client_uploads);
   return g_test_run ();
 }
