@@ -11,31 +11,15 @@
 set -eu
 WORK=$(mktemp -d)
 . "$(dirname "$0")/room-lib.sh"
-PIDS=
-trap 'room_cleanup; for p in $PIDS; do kill "$p" 2>/dev/null || true; done;
-  [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+trap 'room_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
 TOKEN=room-token-0123456789
 DIR=$WORK/archive/REC1
 
-mkfifo "$WORK/s3-stdin" "$WORK/hook-stdin"
-/usr/bin/python3 "$(dirname "$0")/fake-s3.py" --root "$WORK/s3" \
-  <"$WORK/s3-stdin" >"$WORK/s3.log" 2>&1 &
-PIDS="$PIDS $!"
-exec 8>"$WORK/s3-stdin"
-/usr/bin/python3 "$(dirname "$0")/webhook-receiver.py" "$WORK/events.jsonl" \
-  <"$WORK/hook-stdin" >"$WORK/hook.log" 2>&1 &
-PIDS="$PIDS $!"
-exec 9>"$WORK/hook-stdin"
-i=0
-until grep -q '^PORT ' "$WORK/s3.log" 2>/dev/null &&
-    grep -q '^PORT ' "$WORK/hook.log" 2>/dev/null; do
-  i=$((i + 1))
-  [ $i -lt 100 ] || fail "the servers did not start"
-  sleep 0.1
-done
-s3_port=$(sed -n 's/^PORT //p' "$WORK/s3.log")
-hook_port=$(sed -n 's/^PORT //p' "$WORK/hook.log")
+start_server s3 8 fake-s3.py --root "$WORK/s3"
+s3_port=$SERVER_PORT
+start_server hook 9 webhook-receiver.py "$WORK/events.jsonl"
+hook_port=$SERVER_PORT
 port=$(free_tcp_port)
 
 # a 2–5 MB WebM, with system plugins only (the build's plugin may be

@@ -13,23 +13,10 @@ set -eu
 case=$1
 WORK=$(mktemp -d)
 . "$(dirname "$0")/room-lib.sh"
-S3_PID=
-trap 'room_cleanup; [ -z "$S3_PID" ] || kill "$S3_PID" 2>/dev/null || true;
-  [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+trap 'room_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
-# the fake S3 runs until its stdin closes: a fifo held open by this shell
-mkfifo "$WORK/s3-stdin"
-/usr/bin/python3 "$(dirname "$0")/fake-s3.py" --root "$WORK/s3" \
-  <"$WORK/s3-stdin" >"$WORK/s3.log" 2>&1 &
-S3_PID=$!
-exec 9>"$WORK/s3-stdin"
-i=0
-until grep -q '^PORT ' "$WORK/s3.log" 2>/dev/null; do
-  i=$((i + 1))
-  [ $i -lt 100 ] || fail "fake-s3.py did not start: $(cat "$WORK/s3.log")"
-  sleep 0.1
-done
-s3_port=$(sed -n 's/^PORT //p' "$WORK/s3.log")
+start_server s3 9 fake-s3.py --root "$WORK/s3"
+s3_port=$SERVER_PORT
 
 port=$(free_tcp_port)
 format=webm video=vp8 secret='roomrec/test+secret' split=

@@ -9,6 +9,10 @@
 #                          "none" for no track), a key frame first, every
 #                          frame decodable by FFmpeg, at least MIN_SECONDS
 #   fail MESSAGE           prints MESSAGE and the room's log, exits 1
+#   start_server NAME FD SCRIPT ARGS...
+#                          fake-s3.py / webhook-receiver.py in the
+#                          background (stopped by room_cleanup); sets
+#                          SERVER_PORT
 #   publish NAME ARGS...   an rr-webrtc-peer publisher (user NAME, the
 #                          tests' room token) in the background
 #   wait_publisher NAME    waits for it; fails unless it exited with 0
@@ -58,6 +62,32 @@ room_cleanup () {
     kill -INT "$ROOM_PID" 2>/dev/null || true
     wait "$ROOM_PID" 2>/dev/null || true
   fi
+  for p in $SERVER_PIDS; do
+    kill "$p" 2>/dev/null || true
+  done
+}
+
+SERVER_PIDS=
+
+# start_server NAME FD SCRIPT ARGS...: a test server of this directory
+# (fake-s3.py, webhook-receiver.py) that prints "PORT <n>" and runs until
+# its stdin closes: a fifo this shell holds open on FD (8 or 9).  Sets
+# SERVER_PORT.
+start_server () {
+  name=$1 fd=$2 script=$3
+  shift 3
+  mkfifo "$WORK/$name-stdin"
+  /usr/bin/python3 "$(dirname "$0")/$script" "$@" \
+    <"$WORK/$name-stdin" >"$WORK/$name.log" 2>&1 &
+  SERVER_PIDS="$SERVER_PIDS $!"
+  eval "exec $fd>\"\$WORK/\$name-stdin\""
+  i=0
+  until grep -q '^PORT ' "$WORK/$name.log" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || fail "$script did not start: $(cat "$WORK/$name.log")"
+    sleep 0.1
+  done
+  SERVER_PORT=$(sed -n 's/^PORT //p' "$WORK/$name.log")
 }
 
 free_tcp_port () {
