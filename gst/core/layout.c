@@ -532,6 +532,31 @@ node_is (JsonNode * node, GType type)
 /* ------------------------------------------------------------------ */
 /* custom: parsing                                                     */
 
+/* Every member of @obj is one of @known; else an UNKNOWN_KEY error at the
+ * first other one, listing @known. */
+static gboolean
+check_known_keys (JsonObject * obj, const gchar * opath,
+    const gchar * const *known, GError ** error)
+{
+  GList *members = json_object_get_members (obj), *m;
+  gboolean ok = TRUE;
+
+  for (m = members; m && ok; m = m->next) {
+    if (!g_strv_contains (known, m->data)) {
+      gchar *path = rr_json_key_path (opath, m->data);
+      gchar *list = g_strjoinv (", ", (gchar **) known);
+
+      fail (error, RR_LAYOUT_ERROR_UNKNOWN_KEY, path, "unknown key (known "
+          "keys: %s)", list);
+      g_free (list);
+      g_free (path);
+      ok = FALSE;
+    }
+  }
+  g_list_free (members);
+  return ok;
+}
+
 static const gchar *const region_keys[] = {
   "x", "y", "w", "h", "z", "participant", "slot", "fit", NULL
 };
@@ -620,7 +645,6 @@ read_region (JsonNode * node, const gchar * rpath, RrLayoutRegion * r,
 {
   JsonObject *obj;
   JsonNode *v;
-  GList *members, *m;
   gchar *path;
   gboolean ok = TRUE;
 
@@ -628,17 +652,7 @@ read_region (JsonNode * node, const gchar * rpath, RrLayoutRegion * r,
     return type_error (error, rpath, "a region object", node);
   obj = json_node_get_object (node);
 
-  members = json_object_get_members (obj);
-  for (m = members; m && ok; m = m->next)
-    if (!g_strv_contains (region_keys, m->data)) {
-      path = rr_json_key_path (rpath, m->data);
-      fail (error, RR_LAYOUT_ERROR_UNKNOWN_KEY, path, "unknown key "
-          "(known keys: x, y, w, h, z, participant, slot, fit)");
-      g_free (path);
-      ok = FALSE;
-    }
-  g_list_free (members);
-  if (!ok)
+  if (!check_known_keys (obj, rpath, region_keys, error))
     return FALSE;
 
   if (!read_length (obj, rpath, "x", FALSE, &r->x, error)
@@ -1040,7 +1054,6 @@ read_watermark (JsonNode * node, const gchar * wpath, RrLayoutWatermark * m,
 {
   JsonObject *obj;
   JsonNode *v;
-  GList *members, *l;
   gchar *path;
   gboolean ok = TRUE;
 
@@ -1048,17 +1061,7 @@ read_watermark (JsonNode * node, const gchar * wpath, RrLayoutWatermark * m,
     return type_error (error, wpath, "a watermark object", node);
   obj = json_node_get_object (node);
 
-  members = json_object_get_members (obj);
-  for (l = members; l && ok; l = l->next)
-    if (!g_strv_contains (watermark_keys, l->data)) {
-      path = rr_json_key_path (wpath, l->data);
-      fail (error, RR_LAYOUT_ERROR_UNKNOWN_KEY, path, "unknown key "
-          "(known keys: image, top, left, width, height)");
-      g_free (path);
-      ok = FALSE;
-    }
-  g_list_free (members);
-  if (!ok)
+  if (!check_known_keys (obj, wpath, watermark_keys, error))
     return FALSE;
 
   path = rr_json_key_path (wpath, "image");
