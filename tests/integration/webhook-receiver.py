@@ -2,8 +2,9 @@
 """A webhook receiver for the launcher tests: every POST is appended to
 FILE as one JSON line {"headers": {...}, "body": "..."} and answered 200.
 
-usage: webhook-receiver.py FILE     prints "PORT <n>" once listening;
-                                    exits when stdin closes
+usage: webhook-receiver.py FILE [PORT]
+    prints "PORT <n>" once listening (on PORT, default any free one);
+    exits when stdin closes
 """
 import http.server
 import json
@@ -27,7 +28,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def main():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.out = sys.argv[1]
     server.lock = threading.Lock()
     threading.Thread(target=server.serve_forever, daemon=True).start()
