@@ -18,7 +18,7 @@ static const gchar *const entry_members[] = {
   "size", "start_time_offset", "start_time_offset_ms", "start_timestamp",
   "stop_time_offset", "stop_time_offset_ms", "stop_timestamp",
   "audio", "audio_codec_type", "video", "video_codec_type",
-  "split_last_index",
+  "split_last_index", "client_recording",
 };
 
 struct _RrReport

@@ -164,6 +164,8 @@ import json, sys
 report = json.load(open(sys.argv[1]))
 files = sorted(a.get("file_path") for a in report["archives"])
 assert files == sorted(sys.argv[3:]), (files, sys.argv[3:])
+assert all(a.get("client_recording") is True for a in report["archives"]), \
+    report["archives"]
 events = [json.loads(json.loads(l)["body"]) for l in open(sys.argv[2])]
 ups = [e for e in events if e.get("type", "").startswith("upload.")]
 types = [e["type"] for e in ups]
