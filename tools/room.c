@@ -1997,6 +1997,10 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
           gst_message_unref (inner);
       } else if (g_str_has_prefix (gst_structure_get_name (s), "splitmuxrec-")) {
         on_archive_message (room, s);
+        if (room->mix && rr_room_mix_handle_file_message (room->mix,
+                gst_structure_get_name (s), GST_MESSAGE_SRC (msg),
+                room->config->split_only))
+          room_maybe_finish (room);
       }
       break;
     }

@@ -37,6 +37,7 @@ struct _RrRoomMix
   GstElement *video_queue;
   GstElement *audio_queue;
   GPtrArray *recorders;         /* splitmuxrec elements */
+  GArray *finished;             /* gboolean per recorder */
   gint fps;
   guint n_finished;
   gboolean stopping;
@@ -199,6 +200,9 @@ make_recorder (RrRoomMix * mix, const RrRoomConfig * c, RrFormat format,
       "max-duration", c->max_duration_ns,
       "max-pause", c->max_pause_ns,
       "hls-target-duration", c->hls_target_duration_ns, NULL);
+  /* the sound starts at once, the picture with the first encoded frame
+   * (which may take seconds on a loaded machine): one file with both */
+  g_object_set (r, "track-wait", (guint64) 20 * GST_SECOND, NULL);
   /* HLS is segmented already */
   if (format != RR_FORMAT_HLS)
     g_object_set (r, "split-duration", c->split_duration_ns,
@@ -214,6 +218,7 @@ make_recorder (RrRoomMix * mix, const RrRoomConfig * c, RrFormat format,
   if (c->metadata_json)
     g_object_set (r, "metadata", c->metadata_json, NULL);
   g_ptr_array_add (mix->recorders, r);
+  g_array_set_size (mix->finished, mix->recorders->len);
   return r;
 }
 
@@ -324,6 +329,7 @@ rr_room_mix_new (GstBin * pipeline, const RrRoomConfig * c, gint64 start_us,
   mix = g_new0 (RrRoomMix, 1);
   mix->pipeline = gst_object_ref (pipeline);
   mix->recorders = g_ptr_array_new ();
+  mix->finished = g_array_new (FALSE, TRUE, sizeof (gboolean));
   mix->fps = c->mix.fps;
   mix->bin = gst_bin_new ("mix");
   /* the recorders' EOS reaches the bus wrapped in GstBinForwarded */
@@ -442,16 +448,47 @@ rr_room_mix_stop (RrRoomMix * mix)
       mix);
 }
 
+static gboolean
+mark_finished (RrRoomMix * mix, guint i)
+{
+  if (g_array_index (mix->finished, gboolean, i))
+    return FALSE;
+  g_array_index (mix->finished, gboolean, i) = TRUE;
+  mix->n_finished++;
+  GST_INFO ("%s finished (%u of %u)", GST_OBJECT_NAME
+      (g_ptr_array_index (mix->recorders, i)), mix->n_finished,
+      mix->recorders->len);
+  return TRUE;
+}
+
 gboolean
 rr_room_mix_handle_eos (RrRoomMix * mix, GstObject * src)
 {
-  for (guint i = 0; i < mix->recorders->len; i++) {
+  for (guint i = 0; i < mix->recorders->len; i++)
     if (src == g_ptr_array_index (mix->recorders, i)) {
-      mix->n_finished++;
-      GST_INFO ("%s finished (%u of %u)", GST_OBJECT_NAME (src),
-          mix->n_finished, mix->recorders->len);
+      mark_finished (mix, i);
       return TRUE;
     }
+  return FALSE;
+}
+
+/* After the stop, a recorder whose last file is complete is done even if
+ * its EOS has not come through yet (or got lost). */
+gboolean
+rr_room_mix_handle_file_message (RrRoomMix * mix, const gchar * name,
+    GstObject * src, gboolean split_only)
+{
+  if (!mix->stopping)
+    return FALSE;
+  if (!(g_str_equal (name, "splitmuxrec-archive-available")
+          || (split_only && g_str_equal (name,
+                  "splitmuxrec-split-archive-end"))))
+    return FALSE;
+  for (guint i = 0; i < mix->recorders->len; i++) {
+    GstObject *r = g_ptr_array_index (mix->recorders, i);
+
+    if (src == r || gst_object_has_as_ancestor (src, r))
+      return mark_finished (mix, i);
   }
   return FALSE;
 }
@@ -479,6 +516,7 @@ rr_room_mix_free (RrRoomMix * mix)
   gst_element_set_state (mix->bin, GST_STATE_NULL);
   gst_bin_remove (mix->pipeline, mix->bin);
   g_ptr_array_unref (mix->recorders);
+  g_array_unref (mix->finished);
   gst_object_unref (mix->pipeline);
   g_free (mix);
 }

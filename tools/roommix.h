@@ -28,6 +28,10 @@ void rr_room_mix_release_pad (RrRoomMix * mix, GstPad * pad);
 void rr_room_mix_stop (RrRoomMix * mix);
 /* Whether @src (of a forwarded EOS) was one of the mix's recorders. */
 gboolean rr_room_mix_handle_eos (RrRoomMix * mix, GstObject * src);
+/* After the stop: a recorder's last file is complete (the message @name
+ * from @src); TRUE when that finished a recorder. */
+gboolean rr_room_mix_handle_file_message (RrRoomMix * mix,
+    const gchar * name, GstObject * src, gboolean split_only);
 gboolean rr_room_mix_is_done (RrRoomMix * mix);
 /* Whether @obj is the mix bin or inside it. */
 gboolean rr_room_mix_contains (RrRoomMix * mix, GstObject * obj);
