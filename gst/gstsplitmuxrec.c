@@ -3048,8 +3048,9 @@ gst_split_mux_rec_class_init (GstSplitMuxRecClass * klass)
           PARAM_FLAGS));
   g_object_class_install_property (gobject_class, PROP_HA,
       g_param_spec_uint ("ha", "Failover count",
-          "Times this recording was taken over by another recorder (adds "
-          "the ha<n>_ prefix of the trtc naming)", 0, 3, DEFAULT_HA,
+          "Times this recording was restarted or taken over by another "
+          "recorder (file names of every preset get the ha<n>_ prefix, so "
+          "nothing is overwritten)", 0, 3, DEFAULT_HA,
           PARAM_FLAGS));
 
   g_object_class_install_property (gobject_class, PROP_INPUT_QUEUES,

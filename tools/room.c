@@ -154,6 +154,13 @@ struct _RrRoom
   guint upload_wait;            /* polls for the uploads after the stop */
   gboolean mix_given_up;        /* it did not finish in time at the stop */
 
+  RrRoomObserver observer;      /* roomrec serve's control channel */
+  gpointer observer_data;
+  /* counters of participants already gone (rr_room_get_stats) */
+  guint64 gone_bytes;
+  guint64 gone_packets_lost;
+  gint keyframe_requests;       /* atomic */
+
   gboolean started;
   gboolean stopping;
   gboolean stopped;
@@ -174,6 +181,129 @@ static void notify_event (RrRoom * room, const gchar * type,
 
 /* ------------------------------------------------------------------ */
 /* participants: lifetime                                              */
+
+/* ------------------------------------------------------------------ */
+/* the observer (roomrec serve)                                        */
+
+void
+rr_room_set_observer (RrRoom * room, RrRoomObserver observer,
+    gpointer user_data)
+{
+  room->observer = observer;
+  room->observer_data = user_data;
+}
+
+static void
+observe (RrRoom * room, const gchar * event, JsonObject * fields)
+{
+  if (room->observer)
+    room->observer (room, event, fields, room->observer_data);
+  json_object_unref (fields);
+}
+
+static void
+observe_participant (RrRoom * room, RrParticipant * p, const gchar * event,
+    const gchar * reason)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_string_member (o, "connection_id", p->id);
+  if (p->user_id)
+    json_object_set_string_member (o, "user_id", p->user_id);
+  if (reason)
+    json_object_set_string_member (o, "reason", reason);
+  json_object_set_boolean_member (o, "recorded", p->record);
+  observe (room, event, o);
+}
+
+/* A recorder's message as the observer's event: its string and number
+ * fields. */
+static void
+observe_structure (RrRoom * room, const gchar * event, const GstStructure * s)
+{
+  JsonObject *o = json_object_new ();
+
+  for (gint i = 0; i < gst_structure_n_fields (s); i++) {
+    const gchar *name = gst_structure_nth_field_name (s, i);
+    const GValue *v = gst_structure_get_value (s, name);
+    GValue as_int = G_VALUE_INIT;
+
+    if (G_VALUE_HOLDS_STRING (v)) {
+      if (g_value_get_string (v))
+        json_object_set_string_member (o, name, g_value_get_string (v));
+    } else if (G_VALUE_HOLDS_BOOLEAN (v)) {
+      json_object_set_boolean_member (o, name, g_value_get_boolean (v));
+    } else if (g_value_type_transformable (G_VALUE_TYPE (v), G_TYPE_INT64)
+        && !G_VALUE_HOLDS_ENUM (v) && !G_VALUE_HOLDS_FLAGS (v)) {
+      g_value_init (&as_int, G_TYPE_INT64);
+      if (g_value_transform (v, &as_int))
+        json_object_set_int_member (o, name, g_value_get_int64 (&as_int));
+      g_value_unset (&as_int);
+    }
+  }
+  observe (room, event, o);
+}
+
+/* Adds the packet counters of @p's archive (rtparchivesink "stats": one
+ * structure per pad) to @bytes and @lost. */
+static void
+add_archive_counters (RrParticipant * p, guint64 * bytes, guint64 * lost)
+{
+  GstStructure *stats = NULL;
+
+  if (p->archive == NULL)
+    return;
+  g_object_get (p->archive, "stats", &stats, NULL);
+  for (gint i = 0; stats && i < gst_structure_n_fields (stats); i++) {
+    const GValue *v = gst_structure_get_value (stats,
+        gst_structure_nth_field_name (stats, i));
+    const GstStructure *pad;
+    guint64 n;
+
+    if (!GST_VALUE_HOLDS_STRUCTURE (v))
+      continue;
+    pad = gst_value_get_structure (v);
+    if (gst_structure_get_uint64 (pad, "bytes-received", &n))
+      *bytes += n;
+    if (gst_structure_get_uint64 (pad, "packets-lost", &n))
+      *lost += n;
+  }
+  if (stats)
+    gst_structure_free (stats);
+}
+
+void
+rr_room_get_stats (RrRoom * room, RrRoomStats * stats)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  memset (stats, 0, sizeof (*stats));
+  stats->participants = g_hash_table_size (room->participants);
+  stats->bytes_received = room->gone_bytes;
+  stats->packets_lost = room->gone_packets_lost;
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    add_archive_counters (value, &stats->bytes_received,
+        &stats->packets_lost);
+  stats->keyframe_requests = (guint) g_atomic_int_get
+      (&room->keyframe_requests);
+  if (room->notifier) {
+    guint pending = 0;
+    guint64 failed = 0;
+
+    g_object_get (room->notifier, "pending", &pending, "failed-attempts",
+        &failed, NULL);
+    stats->webhook_pending = pending;
+    stats->webhook_failures = failed;
+  }
+  if (room->uploader)
+    stats->upload_pending = rr_s3_uploader_get_pending (room->uploader);
+  stats->upload_failures = room->uploads_failed;
+}
+
+/* ------------------------------------------------------------------ */
+/* participants                                                        */
 
 static RrParticipant *
 participant_ref (RrParticipant * p)
@@ -298,7 +428,8 @@ make_archive (RrRoom * room, RrParticipant * p, gboolean jitterbuffer)
       "max-pause", c->max_pause_ns,
       "hls-target-duration", c->hls_target_duration_ns,
       "pli-interval", c->pli_interval_ns,
-      "jitterbuffer", jitterbuffer, "latency", c->latency_ms, NULL);
+      "jitterbuffer", jitterbuffer, "latency", c->latency_ms,
+      "ha", c->failover, NULL);
   gst_util_set_object_arg (G_OBJECT (a), "format", rr_format_name (c->format));
   gst_util_set_object_arg (G_OBJECT (a), "naming",
       c->naming == RR_NAMING_PRESET_TRTC ? "trtc" :
@@ -380,6 +511,7 @@ participant_attach (RrRoom * room, RrParticipant * p, GError ** error)
   }
   g_hash_table_insert (room->participants, p->id, p);
   room->had_participant = TRUE;
+  observe_participant (room, p, "participant.joined", NULL);
   return TRUE;
 }
 
@@ -510,6 +642,16 @@ add_mix_branch (RrParticipant * p, GstPad * src)
 }
 
 /* Called with p->lock. */
+static GstPadProbeReturn
+count_keyframe_requests (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  RrRoom *room = data;
+
+  if (gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+    g_atomic_int_inc (&room->keyframe_requests);
+  return GST_PAD_PROBE_OK;
+}
+
 static Track *
 get_track (RrParticipant * p, guint kind)
 {
@@ -530,8 +672,11 @@ get_track (RrParticipant * p, guint kind)
   gst_bin_add (GST_BIN (p->bin), t->selector);
   gst_element_sync_state_with_parent (t->selector);
   sel_src = gst_element_get_static_pad (t->selector, "src");
-  if (p->archive)
+  if (p->archive) {
     t->archive_pad = gst_element_request_pad_simple (p->archive, "sink_%u");
+    gst_pad_add_probe (t->archive_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+        count_keyframe_requests, p->room, NULL);
+  }
   if (p->archive && p->mixed) {
     GstElement *tee = gst_element_factory_make ("tee", NULL);
     GstPad *tee_src;
@@ -956,6 +1101,8 @@ participant_finalise (RrParticipant * p)
   }
   if (p->ended)
     p->ended (p, p->ended_data);
+  add_archive_counters (p, &room->gone_bytes, &room->gone_packets_lost);
+  observe_participant (room, p, "participant.left", p->end_reason);
   p->room = NULL;
   room->last_publisher_us = g_get_monotonic_time ();
   g_hash_table_remove (room->participants, p->id);      /* unrefs */
@@ -1752,6 +1899,16 @@ on_upload_event (const RrS3UploadEvent * ev, gpointer data)
 {
   RrRoom *room = data;
 
+  if (room->observer) {
+    JsonObject *o = json_object_new ();
+
+    json_object_set_string_member (o, "path", ev->path);
+    json_object_set_string_member (o, "status",
+        rr_s3_file_status_name (ev->status));
+    if (ev->event)
+      json_object_set_string_member (o, "event", ev->event);
+    observe (room, "upload", o);
+  }
   if (ev->event && room->notifier) {
     JsonBuilder *b = json_builder_new ();
 
@@ -1904,6 +2061,7 @@ on_archive_message (RrRoom * room, const GstStructure * s)
   const gchar *sidecar = gst_structure_get_string (s, "sidecar");
   GError *err = NULL;
 
+  observe_structure (room, name, s);
   if (g_str_equal (name, "splitmuxrec-archive-available")
       || g_str_equal (name, "splitmuxrec-split-archive-available")
       || g_str_equal (name, "splitmuxrec-split-archive-end")) {
@@ -1959,8 +2117,79 @@ rr_room_add_client_file (RrRoom * room, const gchar * path,
     g_clear_error (&err);
   }
   g_print ("roomrec: file ready: %s\n", path);
+  if (room->observer) {
+    JsonObject *o = json_object_new ();
+
+    json_object_set_string_member (o, "location", path);
+    json_object_set_string_member (o, "sidecar-location", sidecar_path);
+    observe (room, "client-file-available", o);
+  }
   upload_file (room, path);
   upload_file (room, sidecar_path);
+}
+
+static void
+swap_string (gchar ** old, gchar ** new_value)
+{
+  gchar *tmp = *old;
+
+  *old = *new_value;
+  *new_value = tmp;
+}
+
+gboolean
+rr_room_modify (RrRoom * room, RrRoomConfig * changed, GError ** error)
+{
+  RrRoomConfig *c = room->config;
+  GHashTableIter iter;
+  gpointer value;
+  GPtrArray *unsubscribed = g_ptr_array_new ();
+  gchar **tmp;
+
+  if (room->stopping) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "the room is stopping");
+    g_ptr_array_unref (unsubscribed);
+    return FALSE;
+  }
+  if (changed->mode != c->mode) {
+    g_set_error (error, RR_CONFIG_ERROR, RR_CONFIG_ERROR_COMBINATION,
+        "$.mode: the mode of a running room cannot change");
+    g_ptr_array_unref (unsubscribed);
+    return FALSE;
+  }
+
+  /* TRTC Modify: the new lists replace the old ones */
+  tmp = c->subscribe_allow;
+  c->subscribe_allow = changed->subscribe_allow;
+  changed->subscribe_allow = tmp;
+  tmp = c->subscribe_block;
+  c->subscribe_block = changed->subscribe_block;
+  changed->subscribe_block = tmp;
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RrParticipant *p = value;
+
+    if (p->record && !p->ending && !rr_room_config_may_record (c, p->user_id))
+      g_ptr_array_add (unsubscribed, p);
+  }
+  /* newly allowed users are recorded from their next session on */
+  for (guint i = 0; i < unsubscribed->len; i++)
+    rr_participant_end (g_ptr_array_index (unsubscribed, i),
+        "no longer subscribed (the task was modified)");
+  g_ptr_array_unref (unsubscribed);
+
+  if (c->mode != RR_ROOM_MODE_SINGLE) {
+    c->mix.layout = changed->mix.layout;
+    swap_string (&c->mix.main_participant, &changed->mix.main_participant);
+    swap_string (&c->mix.regions_json, &changed->mix.regions_json);
+    swap_string (&c->mix.watermarks_json, &changed->mix.watermarks_json);
+    if (room->mix)
+      rr_room_mix_set_layout (room->mix, &c->mix);
+  }
+  g_print ("roomrec: modified: subscribe lists%s replaced\n",
+      c->mode != RR_ROOM_MODE_SINGLE ? " and layout" : "");
+  return TRUE;
 }
 
 void
@@ -2357,6 +2586,7 @@ write_report (RrRoom * room)
   vars.type = "av";
   vars.index = 1;
   vars.shard = 1;
+  vars.ha = c->failover;
   vars.file_start_us = room->start_us;
   rel = rr_naming_expand (rr_naming_preset_template (c->naming,
           RR_FILE_REPORT), &vars, &err);

@@ -64,6 +64,38 @@ void rr_room_add_client_file (RrRoom * room, const gchar * path,
 void rr_room_notify_event (RrRoom * room, const gchar * type,
     JsonBuilder * fields);
 
+/* What roomrec serve follows of a room (tools/roomcontrol.c), on the main
+ * context: "participant.joined"/"participant.left" (connection_id,
+ * user_id, reason), the recorders' messages under their own names
+ * ("splitmuxrec-archive-available": location, connection-id, …),
+ * "client-file-available" and "upload" (path, status: RECORDING …
+ * DELETED).  @fields belongs to the caller. */
+typedef void (*RrRoomObserver) (RrRoom * room, const gchar * event,
+    JsonObject * fields, gpointer user_data);
+void rr_room_set_observer (RrRoom * room, RrRoomObserver observer,
+    gpointer user_data);
+
+typedef struct
+{
+  guint participants;
+  guint64 bytes_received;       /* RTP bytes into the archives */
+  guint64 packets_lost;
+  guint keyframe_requests;      /* sent upstream by the archives */
+  guint webhook_pending;
+  guint64 webhook_failures;     /* failed attempts */
+  guint upload_pending;
+  guint upload_failures;        /* files given up */
+} RrRoomStats;
+void rr_room_get_stats (RrRoom * room, RrRoomStats * stats);
+
+/* TRTC Modify of a running room: the subscribe lists, layout, main
+ * participant, regions and watermarks of @changed (a complete, checked
+ * config of the same room) replace the room's own; participants no
+ * longer subscribed are finalised.  @changed is left with the old
+ * values. */
+gboolean rr_room_modify (RrRoom * room, RrRoomConfig * changed,
+    GError ** error);
+
 /* WebRTC participant answering @offer_sdp (WHIP); @answer_ready is called
  * once.  @record FALSE: received but never recorded (recording_block). */
 RrParticipant *rr_room_add_webrtc_answerer (RrRoom * room,

@@ -105,6 +105,20 @@ make_layout (RrRoomMix * mix, const RrMixConfig * m, GError ** error)
   return l;
 }
 
+void
+rr_room_mix_set_layout (RrRoomMix * mix, const RrMixConfig * m)
+{
+  GstElement *l = mix->layout;
+
+  /* the element applies its pads' new geometry together, at the next
+   * output frame (no frame is drawn half old, half new) */
+  g_object_set (l, "custom-layout", m->regions_json,
+      "main-participant", m->main_participant,
+      "watermarks", m->watermarks_json, NULL);
+  gst_util_set_object_arg (G_OBJECT (l), "mode",
+      rr_layout_mode_to_string (m->layout));
+}
+
 static GstElement *
 make_video_encoder (RrRoomMix * mix, const RrMixConfig * m, GError ** error)
 {
@@ -199,7 +213,8 @@ make_recorder (RrRoomMix * mix, const RrRoomConfig * c, RrFormat format,
       "max-size-bytes", c->max_size_bytes,
       "max-duration", c->max_duration_ns,
       "max-pause", c->max_pause_ns,
-      "hls-target-duration", c->hls_target_duration_ns, NULL);
+      "hls-target-duration", c->hls_target_duration_ns,
+      "ha", c->failover, NULL);
   /* the sound starts at once, the picture with the first encoded frame
    * (which may take seconds on a loaded machine): one file with both */
   g_object_set (r, "track-wait", (guint64) 20 * GST_SECOND, NULL);

@@ -23,6 +23,9 @@ GstPad *rr_room_mix_request_pad (RrRoomMix * mix, gboolean video,
     const gchar * participant);
 /* Gives the pad back (main context, after its upstream stopped). */
 void rr_room_mix_release_pad (RrRoomMix * mix, GstPad * pad);
+/* A running composite takes @m's layout, main participant, regions and
+ * watermarks (TRTC Modify). */
+void rr_room_mix_set_layout (RrRoomMix * mix, const RrMixConfig * m);
 /* Ends the composite's files; rr_room_mix_is_done() turns TRUE once every
  * recorder has finished (rr_room_mix_handle_eos saw their EOS). */
 void rr_room_mix_stop (RrRoomMix * mix);

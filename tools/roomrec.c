@@ -4,12 +4,15 @@
  *
  *   roomrec run room.json     record one room until it stops
  *   roomrec check room.json   only check the config
+ *   roomrec serve serve.json  the control service (tools/service.c)
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "room.h"
+#include "roomcontrol.h"
+#include "service.h"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -29,6 +32,7 @@ typedef struct
 {
   GMainLoop *loop;
   RrRoom *room;
+  RrRoomControl *control;
   guint signals;
   int exit_code;
 } Run;
@@ -39,9 +43,12 @@ usage (FILE * to)
   fprintf (to,
       "Usage: roomrec run ROOM.json    record one room until it stops\n"
       "       roomrec check ROOM.json  check a room config and exit\n"
+      "       roomrec serve SERVE.json the control service: REST API, WHIP\n"
+      "                                of every room, dashboard (one port)\n"
       "       roomrec --version\n\n"
-      "The config file is documented in docs/config.md; examples are in\n"
-      "pipelines/*.json.  SIGINT/SIGTERM stop the room: every archive is\n"
+      "The config files are documented in docs/config.md and\n"
+      "docs/service.md; examples are in pipelines/*.json.  SIGINT/SIGTERM\n"
+      "stop the room (or every room of the service): every archive is\n"
       "finalised and the report written before roomrec exits with 0.\n");
 }
 
@@ -65,6 +72,10 @@ on_room_stopped (RrRoom * room, gpointer data)
 
   if (rr_room_get_stop_reason (room) == RR_ROOM_STOP_ERROR)
     run->exit_code = EXIT_FAILED;
+  if (run->control)
+    rr_room_control_stopped (run->control,
+        rr_room_stop_reason_name (rr_room_get_stop_reason (room)),
+        rr_room_report_path (room));
   g_main_loop_quit (run->loop);
 }
 
@@ -83,7 +94,7 @@ on_signal (gpointer data)
 }
 
 static int
-cmd_run (const gchar * filename)
+cmd_run (const gchar * filename, gint control_fd)
 {
   Run run = { 0, };
   RrRoomConfig *config = load_config (filename);
@@ -103,12 +114,25 @@ cmd_run (const gchar * filename)
   sigint = g_unix_signal_add (SIGINT, on_signal, &run);
   sigterm = g_unix_signal_add (SIGTERM, on_signal, &run);
 
+  if (control_fd >= 0) {
+    run.control = rr_room_control_new (run.room, control_fd, &err);
+    if (run.control == NULL) {
+      g_printerr ("roomrec: %s\n", err->message);
+      g_clear_error (&err);
+      rr_room_free (run.room);
+      rr_room_config_free (config);
+      g_main_loop_unref (run.loop);
+      return EXIT_USAGE;
+    }
+  }
   if (!rr_room_start (run.room, on_room_stopped, &run, &err)) {
     g_printerr ("roomrec: %s\n", err->message);
     g_clear_error (&err);
     run.exit_code = EXIT_FAILED;
     /* whatever had started is finalised the normal way */
     rr_room_stop (run.room, RR_ROOM_STOP_ERROR);
+  } else if (run.control) {
+    rr_room_control_ready (run.control);
   }
   g_main_loop_run (run.loop);
   if (run.exit_code == EXIT_OK && rr_room_report_path (run.room) == NULL)
@@ -119,6 +143,7 @@ cmd_run (const gchar * filename)
 
   g_source_remove (sigint);
   g_source_remove (sigterm);
+  rr_room_control_free (run.control);
   rr_room_free (run.room);
   rr_room_config_free (config);
   g_main_loop_unref (run.loop);
@@ -166,13 +191,27 @@ main (int argc, char **argv)
     usage (stdout);
     return EXIT_OK;
   }
+  if (argc == 5 && g_str_equal (argv[1], "run")
+      && g_str_equal (argv[2], "--control-fd")) {
+    gchar *end = NULL;
+    gint64 fd = g_ascii_strtoll (argv[3], &end, 10);
+
+    if (end == argv[3] || *end != '\0' || fd < 3 || fd > 65535) {
+      g_printerr ("roomrec: --control-fd takes a file descriptor (>= 3)\n");
+      return EXIT_USAGE;
+    }
+    gst_init (NULL, NULL);
+    return cmd_run (argv[4], (gint) fd);
+  }
   if (argc != 3) {
     usage (stderr);
     return EXIT_USAGE;
   }
+  if (g_str_equal (argv[1], "serve"))
+    return rr_service_main (argv[0], argv[2]);
   gst_init (NULL, NULL);
   if (g_str_equal (argv[1], "run"))
-    return cmd_run (argv[2]);
+    return cmd_run (argv[2], -1);
   if (g_str_equal (argv[1], "check"))
     return cmd_check (argv[2]);
   usage (stderr);

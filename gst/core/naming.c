@@ -15,14 +15,17 @@ G_DEFINE_QUARK (rr - naming - error - quark, rr_naming_error);
 
 /* Sora: <recording_id>/archive-<connection_id>.mp4, split files
  * split-archive-<connection_id>_0001.mp4.  A forced shard of a single file
- * (2 GB / 24 h) gets _<n> from the second file on, as TRTC's <Index>. */
+ * (2 GB / 24 h) gets _<n> from the second file on, as TRTC's <Index>.
+ * A restarted recording's files start with ha<n>_ (SPEC §8), in every
+ * preset, so that they never overwrite the earlier run's. */
 static const gchar *const sora_templates[] = {
-  [RR_FILE_SINGLE] = "{recording_id}/archive-{connection_id}{shard}",
-  [RR_FILE_SPLIT] = "{recording_id}/split-archive-{connection_id}_{index}",
-  [RR_FILE_SPLIT_END] = "{recording_id}/split-archive-end-{connection_id}",
-  [RR_FILE_PLAYLIST] = "{recording_id}/archive-{connection_id}",
-  [RR_FILE_SEGMENT] = "{recording_id}/archive-{connection_id}_{index}",
-  [RR_FILE_REPORT] = "{recording_id}/report-{recording_id}",
+  [RR_FILE_SINGLE] = "{recording_id}/{ha}archive-{connection_id}{shard}",
+  [RR_FILE_SPLIT] = "{recording_id}/{ha}split-archive-{connection_id}_{index}",
+  [RR_FILE_SPLIT_END] =
+      "{recording_id}/{ha}split-archive-end-{connection_id}",
+  [RR_FILE_PLAYLIST] = "{recording_id}/{ha}archive-{connection_id}",
+  [RR_FILE_SEGMENT] = "{recording_id}/{ha}archive-{connection_id}_{index}",
+  [RR_FILE_REPORT] = "{recording_id}/{ha}report-{recording_id}",
 };
 
 /* TRTC: <TaskId>/<SdkAppId>_<RoomId>__UserId_s_<UserId>__UserId_e_<MediaId>_... */
@@ -34,18 +37,18 @@ static const gchar *const trtc_templates[] = {
   [RR_FILE_SPLIT_END] = TRTC_STEM "_end",
   [RR_FILE_PLAYLIST] = TRTC_STEM "_{type}",
   [RR_FILE_SEGMENT] = TRTC_STEM "_{type}_{utc}",
-  [RR_FILE_REPORT] = "{recording_id}/report-{recording_id}",
+  [RR_FILE_REPORT] = "{recording_id}/{ha}report-{recording_id}",
 };
 
 /* SparkRTC: {app_id}/{record_format}/{stream}_{file_start_time}/... */
 #define SPARK_DIR "{app_id}/{format}/{connection_id}_{start_time}/"
 static const gchar *const sparkrtc_templates[] = {
-  [RR_FILE_SINGLE] = SPARK_DIR "{connection_id}_{start_time}",
-  [RR_FILE_SPLIT] = SPARK_DIR "{connection_id}_{start_time}",
-  [RR_FILE_SPLIT_END] = "{app_id}/{format}/{connection_id}_end",
-  [RR_FILE_PLAYLIST] = SPARK_DIR "{connection_id}_{start_time}",
-  [RR_FILE_SEGMENT] = SPARK_DIR "{connection_id}_{start_time}_{index}",
-  [RR_FILE_REPORT] = "{app_id}/{format}/report-{recording_id}",
+  [RR_FILE_SINGLE] = SPARK_DIR "{ha}{connection_id}_{start_time}",
+  [RR_FILE_SPLIT] = SPARK_DIR "{ha}{connection_id}_{start_time}",
+  [RR_FILE_SPLIT_END] = "{app_id}/{format}/{ha}{connection_id}_end",
+  [RR_FILE_PLAYLIST] = SPARK_DIR "{ha}{connection_id}_{start_time}",
+  [RR_FILE_SEGMENT] = SPARK_DIR "{ha}{connection_id}_{start_time}_{index}",
+  [RR_FILE_REPORT] = "{app_id}/{format}/{ha}report-{recording_id}",
 };
 
 const gchar *

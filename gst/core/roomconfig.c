@@ -927,7 +927,7 @@ static const gchar *const room_keys[] = {
   "latency_ms", "expire_time", "max_idle_time", "stop_when_empty",
   "media_timeout", "subscribe", "participants", "metadata", "inputs", "mode",
   "mix", "storage", "webhooks", "client_uploads", "max_client_upload_bytes",
-  NULL
+  "failover", NULL
 };
 
 static gboolean
@@ -1201,6 +1201,7 @@ parse_files (JsonObject * root, RrRoomConfig * c, GError ** error)
   static const Range hls = { 1, 60, FALSE, FALSE, FALSE, "seconds" };
   static const Range pli = { 1, 240, FALSE, FALSE, FALSE, "seconds" };
   static const Range latency = { 0, 10000, FALSE, FALSE, FALSE, "ms" };
+  static const Range failover = { 0, 3, FALSE, FALSE, FALSE, NULL };
   /* explicit max_duration: SparkRTC's recording length for HLS and MP4 */
   static const Range dur_hls = { 60, 43200, TRUE, FALSE, FALSE, "seconds" };
   static const Range dur_mp4 = { 60, 10800, FALSE, FALSE, FALSE, "seconds" };
@@ -1213,6 +1214,7 @@ parse_files (JsonObject * root, RrRoomConfig * c, GError ** error)
   };
   JsonNode *node;
   guint64 latency_ms = 200;
+  guint64 failover_count = 0;
 
   c->split_duration_ns = 0;
   c->max_size_bytes = G_GUINT64_CONSTANT (2000000000);
@@ -1266,9 +1268,11 @@ parse_files (JsonObject * root, RrRoomConfig * c, GError ** error)
           &c->hls_target_duration_ns, error)
       || !read_seconds (root, "$", "pli_interval", &pli, &c->pli_interval_ns,
           error)
-      || !read_uint (root, "$", "latency_ms", &latency, &latency_ms, error))
+      || !read_uint (root, "$", "latency_ms", &latency, &latency_ms, error)
+      || !read_uint (root, "$", "failover", &failover, &failover_count, error))
     return FALSE;
   c->latency_ms = (guint) latency_ms;
+  c->failover = (guint) failover_count;
   c->max_client_upload_bytes = G_GUINT64_CONSTANT (2147483648);
   if (!read_bool (root, "$", "client_uploads", &c->client_uploads, error)
       || !read_uint (root, "$", "max_client_upload_bytes", &upload,

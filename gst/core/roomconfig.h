@@ -167,6 +167,8 @@ typedef struct
   guint64 hls_target_duration_ns;       /* default 6 s */
   guint64 pli_interval_ns;      /* default 20 s, 1–240 s */
   guint latency_ms;             /* WebRTC/RTP jitter buffer, default 200 */
+  guint failover;               /* restarts of this recording so far (0–3):
+                                 * file names get the ha<N>_ prefix */
 
   guint64 expire_time_ns;       /* 0 = never; the room stops after it */
   guint64 max_idle_time_ns;     /* default 0 = never; no publisher → stop */
