@@ -30,6 +30,7 @@ typedef struct
 {
   gchar *name;                  /* basename, the API's handle */
   gchar *path;                  /* where it is (archive dir, or temp dir) */
+  gchar *tmp_path;              /* where it is written, while RECORDING */
   gchar *connection_id;
   gint64 begin_ms;
   guint64 size;
@@ -92,9 +93,17 @@ task_file_free (TaskFile * f)
 {
   g_free (f->name);
   g_free (f->path);
+  g_free (f->tmp_path);
   g_free (f->connection_id);
   g_free (f->status);
   g_free (f);
+}
+
+static void
+set_file_status (TaskFile * f, const gchar * status)
+{
+  g_free (f->status);
+  f->status = g_strdup (status);
 }
 
 const gchar *
@@ -190,6 +199,8 @@ save (RrTask * t)
 
     json_object_set_string_member (fo, "name", f->name);
     json_object_set_string_member (fo, "path", f->path);
+    if (f->tmp_path)
+      json_object_set_string_member (fo, "tmp_path", f->tmp_path);
     if (f->connection_id)
       json_object_set_string_member (fo, "connection_id", f->connection_id);
     json_object_set_int_member (fo, "begin_ms", f->begin_ms);
@@ -342,6 +353,8 @@ rr_task_load (const RrServiceConfig * config, const gchar * exe,
       f = g_new0 (TaskFile, 1);
       f->path = g_strdup (json_object_get_string_member (fo, "path"));
       f->name = g_path_get_basename (f->path);
+      f->tmp_path = g_strdup (json_object_get_string_member_with_default (fo,
+              "tmp_path", NULL));
       f->connection_id =
           g_strdup (json_object_get_string_member_with_default (fo,
               "connection_id", NULL));
@@ -354,6 +367,19 @@ rr_task_load (const RrServiceConfig * config, const gchar * exe,
   }
   t->interrupted = t->status == RR_TASK_STARTING
       || t->status == RR_TASK_RECORDING || t->status == RR_TASK_STOPPING;
+  /* the room died with the service: what it was writing is in its temp
+   * dir, until the next run recovers it */
+  for (guint i = 0; t->interrupted && i < t->files->len; i++) {
+    TaskFile *f = g_ptr_array_index (t->files, i);
+
+    if (g_str_equal (f->status, "RECORDING")) {
+      set_file_status (f, "PROCESSING_FAIL");
+      if (f->tmp_path) {
+        g_free (f->path);
+        f->path = g_strdup (f->tmp_path);
+      }
+    }
+  }
 out:
   g_free (path);
   g_object_unref (parser);
@@ -398,13 +424,6 @@ add_file (RrTask * t, const gchar * path, const gchar * connection_id)
   f->status = g_strdup ("RECORDING");
   g_ptr_array_add (t->files, f);
   return f;
-}
-
-static void
-set_file_status (TaskFile * f, const gchar * status)
-{
-  g_free (f->status);
-  f->status = g_strdup (status);
 }
 
 static gboolean
@@ -481,7 +500,11 @@ on_event (RrTask * t, JsonObject * o)
         "kind", "");
 
     if (location && !g_str_equal (kind, "hls-segment")) {
-      add_file (t, location, conn);
+      TaskFile *f = add_file (t, location, conn);
+
+      g_free (f->tmp_path);
+      f->tmp_path = g_strdup (json_object_get_string_member_with_default (o,
+              "tmp-location", NULL));
       save (t);
     }
   } else if (g_str_equal (event, "splitmuxrec-archive-available")
@@ -498,6 +521,36 @@ on_event (RrTask * t, JsonObject * o)
           "TRANSFER_FINISH");
       save (t);
     }
+  } else if (g_str_equal (event, "archive-recovered")) {
+    /* a file an earlier, killed run left, made playable by this one */
+    const gchar *tmp = json_object_get_string_member_with_default (o,
+        "tmp-location", NULL);
+    TaskFile *f = NULL;
+
+    for (guint i = 0; tmp && i < t->files->len; i++) {
+      TaskFile *c = g_ptr_array_index (t->files, i);
+
+      if (g_strcmp0 (c->tmp_path, tmp) == 0 || g_str_equal (c->path, tmp))
+        f = c;
+    }
+    if (f == NULL && tmp)
+      f = add_file (t, tmp, conn);
+    if (f && location
+        && json_object_get_boolean_member_with_default (o, "recovered",
+            FALSE)) {
+      GStatBuf st;
+
+      g_free (f->path);
+      f->path = g_strdup (location);
+      g_free (f->name);
+      f->name = g_path_get_basename (location);
+      if (g_stat (location, &st) == 0)
+        f->size = st.st_size;
+      set_file_status (f, has_storage (t) ? "TRANSFER_READY" :
+          "TRANSFER_FINISH");
+    }
+    if (f)
+      save (t);
   } else if (g_str_equal (event, "splitmuxrec-archive-failed")) {
     const gchar *tmp = json_object_get_string_member_with_default (o,
         "tmp-location", NULL);
@@ -664,8 +717,13 @@ on_process_exit (GObject * source, GAsyncResult * result, gpointer data)
   for (guint i = 0; i < t->files->len; i++) {
     TaskFile *f = g_ptr_array_index (t->files, i);
 
-    if (g_str_equal (f->status, "RECORDING") && crashed)
+    if (g_str_equal (f->status, "RECORDING") && crashed) {
       set_file_status (f, "PROCESSING_FAIL");
+      if (f->tmp_path) {
+        g_free (f->path);
+        f->path = g_strdup (f->tmp_path);
+      }
+    }
   }
 
   if (crashed && t->attempt < t->config->max_restarts) {

@@ -664,10 +664,14 @@ rr_task_body_modify (JsonObject * body, JsonObject * changes,
 
 /* ------------------------------------------------------------------ */
 
+/* The times of a client's last per_second requests (a ring): one more is
+ * allowed when the oldest of them is a second old — a sliding window, so
+ * that no burst straddling two fixed windows gets twice the rate. */
 typedef struct
 {
-  gint64 window;                /* the second (monotonic) counted */
-  guint count;
+  gint64 *times;
+  guint next;                   /* index of the oldest */
+  gint64 newest;
 } RateEntry;
 
 struct _RrRateLimiter
@@ -677,46 +681,55 @@ struct _RrRateLimiter
   gint64 last_prune;
 };
 
+static void
+rate_entry_free (RateEntry * e)
+{
+  g_free (e->times);
+  g_free (e);
+}
+
 RrRateLimiter *
 rr_rate_limiter_new (guint per_second)
 {
   RrRateLimiter *l = g_new0 (RrRateLimiter, 1);
 
-  l->per_second = per_second;
-  l->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  l->per_second = MAX (per_second, 1);
+  l->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) rate_entry_free);
   return l;
 }
 
 gboolean
 rr_rate_limiter_allow (RrRateLimiter * l, const gchar * client, gint64 now_us)
 {
-  gint64 window = now_us / G_USEC_PER_SEC;
   RateEntry *e;
 
-  /* forget clients of past seconds now and then: the table stays as big
-   * as the clients of one second */
-  if (window != l->last_prune) {
+  /* forget quiet clients now and then: the table stays as big as the
+   * clients of the last second */
+  if (now_us - l->last_prune > G_USEC_PER_SEC) {
     GHashTableIter iter;
     gpointer value;
 
     g_hash_table_iter_init (&iter, l->clients);
     while (g_hash_table_iter_next (&iter, NULL, &value))
-      if (((RateEntry *) value)->window < window)
+      if (now_us - ((RateEntry *) value)->newest > G_USEC_PER_SEC)
         g_hash_table_iter_remove (&iter);
-    l->last_prune = window;
+    l->last_prune = now_us;
   }
   e = g_hash_table_lookup (l->clients, client);
   if (e == NULL) {
     e = g_new0 (RateEntry, 1);
+    e->times = g_new (gint64, l->per_second);
+    for (guint i = 0; i < l->per_second; i++)
+      e->times[i] = G_MININT64;
     g_hash_table_insert (l->clients, g_strdup (client), e);
   }
-  if (e->window != window) {
-    e->window = window;
-    e->count = 0;
-  }
-  if (e->count >= l->per_second)
+  if (e->times[e->next] != G_MININT64
+      && now_us - e->times[e->next] < G_USEC_PER_SEC)
     return FALSE;
-  e->count++;
+  e->times[e->next] = now_us;
+  e->next = (e->next + 1) % l->per_second;
+  e->newest = now_us;
   return TRUE;
 }
 

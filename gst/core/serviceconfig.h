@@ -82,7 +82,7 @@ gboolean rr_task_body_modify (JsonObject * body, JsonObject * changes,
 /* "room_id" → "RoomId": the X of InvalidParameter.X. */
 gchar *rr_api_key_code (const gchar * json_key);
 
-/* Requests per second per client (fixed one-second windows). */
+/* Requests per second per client (a sliding one-second window). */
 typedef struct _RrRateLimiter RrRateLimiter;
 RrRateLimiter *rr_rate_limiter_new (guint per_second);
 /* Whether @client may make one more request at @now_us (monotonic). */

@@ -19,38 +19,14 @@ ALICE_TOKEN = "alice-token-0123456789ab"
 
 FAILURES = []
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from servicelib import offer  # noqa: E402
+
 
 def check(cond, what):
     print(("ok: " if cond else "FAIL: ") + what)
     if not cond:
         FAILURES.append(what)
-
-
-def offer(video_mlines=1, audio=True, direction="sendonly",
-          video_codec="VP8", ufrag="abcd", pwd="0123456789abcdef012345"):
-    """A browser-like offer; ICE will never connect (nobody is there)."""
-    lines = ["v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0"]
-    mids = []
-    body = []
-    mid = 0
-    kinds = (["audio"] if audio else []) + ["video"] * video_mlines
-    for kind in kinds:
-        mids.append(str(mid))
-        if kind == "audio":
-            body += ["m=audio 9 UDP/TLS/RTP/SAVPF 111",
-                     "a=rtpmap:111 opus/48000/2"]
-        else:
-            body += ["m=video 9 UDP/TLS/RTP/SAVPF 96",
-                     "a=rtpmap:96 %s/90000" % video_codec,
-                     "a=rtcp-fb:96 nack pli"]
-        body += ["c=IN IP4 0.0.0.0", "a=rtcp-mux", "a=mid:%d" % mid,
-                 "a=%s" % direction, "a=ice-ufrag:" + ufrag,
-                 "a=ice-pwd:" + pwd,
-                 "a=fingerprint:sha-256 " + ":".join(["AB"] * 32),
-                 "a=setup:actpass", "a=msid:s t%d" % mid]
-        mid += 1
-    lines.append("a=group:BUNDLE " + " ".join(mids))
-    return ("\r\n".join(lines + body) + "\r\n").encode()
 
 
 class Room:

@@ -1,0 +1,232 @@
+#!/usr/bin/python3
+"""`roomrec serve` when things die (docs/service.md, "Isolation and
+recovery").
+
+usage: service-recovery.py isolation | kill9
+
+isolation: two rooms record; one room's process is killed with SIGSEGV.
+  The other room records on without a gap; the service restarts the
+  crashed room within seconds, its new files start with ha1_ (nothing
+  overwritten) and a new publisher is recorded.
+kill9: the service and every room are killed with SIGKILL mid-recording
+  while the webhook receiver is down (events spooled).  The next start of
+  the service restarts the interrupted task; the killed run's unfinished
+  file is made playable, moved into the archive dir and reported
+  (archive.failed with recovered: true and the path); the spooled webhooks
+  of the killed run are delivered, in order, and the recording goes on.
+
+Environment: ROOMREC, GST_PLUGIN_PATH_1_0, RR_WEBRTC_PEER.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from servicelib import Service, check, failures  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def publisher(svc, room, seconds, color="ff0000"):
+    return subprocess.Popen([os.environ["RR_WEBRTC_PEER"], "whip-publish",
+                             "--url", svc.url + "/whip/" + room,
+                             "--duration", str(seconds), "--color", color],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def room_pid(work, task_id, attempt=0):
+    out = subprocess.run(["pgrep", "-f", "tasks/%s/room-%d.json"
+                          % (task_id, attempt)], capture_output=True,
+                         text=True).stdout.split()
+    return int(out[0]) if out else None
+
+
+def probe(path):
+    """(video frames, duration s) of a file, by FFmpeg."""
+    r = subprocess.run(["ffprobe", "-v", "error", "-count_frames",
+                        "-select_streams", "v:0", "-show_entries",
+                        "stream=nb_read_frames:format=duration", "-of",
+                        "json", path], capture_output=True, text=True)
+    try:
+        d = json.loads(r.stdout)
+        frames = int(d["streams"][0]["nb_read_frames"])
+        return frames, float(d["format"].get("duration", 0))
+    except (ValueError, KeyError, IndexError):
+        return 0, 0.0
+
+
+def finished_files(task):
+    return [f for f in task.get("files", [])
+            if f["status"] == "TRANSFER_FINISH" and not
+            f["name"].endswith(".json")]
+
+
+def isolation(work):
+    svc = Service(work, {"task_defaults": {"format": "webm"}})
+    try:
+        a = svc.request("POST", "/v1/tasks", {"room_id": "a"}).json()
+        b = svc.request("POST", "/v1/tasks", {"room_id": "b"}).json()
+        svc.wait_status(a["task_id"], "recording")
+        svc.wait_status(b["task_id"], "recording")
+        pub_b = publisher(svc, "b", 12, "00ff00")
+        pub_a = publisher(svc, "a", 12, "ff0000")
+        time.sleep(4)
+        pid = room_pid(work, a["task_id"])
+        check(pid is not None, "room a runs in its own process")
+        os.kill(pid, signal.SIGSEGV)
+        t0 = time.time()
+        ta = svc.wait(lambda t: t["status"] == "recording"
+                      and t["restarts"] == 1, a["task_id"], 20)
+        check(ta.get("status") == "recording" and ta.get("restarts") == 1,
+              "the crashed room was restarted (%s, restarts %s)"
+              % (ta.get("status"), ta.get("restarts")))
+        check(time.time() - t0 < 8, "within seconds (%.1f s)"
+              % (time.time() - t0))
+        tb = svc.task(b["task_id"])
+        check(tb["status"] == "recording" and tb["restarts"] == 0
+              and len(tb["participants"]) == 1,
+              "room b records on, its publisher still there")
+        pub_a.wait(60)
+        # a new publisher in the restarted room
+        pub_a2 = publisher(svc, "a", 3, "0000ff")
+        out_a2, _ = pub_a2.communicate(timeout=60)
+        check(pub_a2.returncode == 0, "a new publisher in the restarted "
+              "room (%s)" % out_a2[-200:])
+        out_b, _ = pub_b.communicate(timeout=60)
+        check(pub_b.returncode == 0, "room b's publisher was never cut off")
+        for tid in (a["task_id"], b["task_id"]):
+            svc.request("DELETE", "/v1/tasks/" + tid)
+        ta = svc.wait_status(a["task_id"], "stopped")
+        tb = svc.wait_status(b["task_id"], "stopped")
+
+        files_b = finished_files(tb)
+        check(len(files_b) == 1, "room b: one file (%s)" % tb["files"])
+        if files_b:
+            frames, duration = probe(files_b[0]["path"])
+            check(duration > 10.5 and frames > 250,
+                  "room b's file covers the whole 12 s without a gap "
+                  "(%d frames, %.1f s)" % (frames, duration))
+        new = [f for f in finished_files(ta) if f["name"].startswith("ha1_")]
+        check(len(new) == 1, "room a after the restart: an ha1_ file (%s)"
+              % [f["name"] for f in ta["files"]])
+        if new:
+            frames, _ = probe(new[0]["path"])
+            check(frames > 50, "it decodes (%d frames)" % frames)
+        rec = os.path.join(work, "archive", a["task_id"])
+        names = sorted(os.listdir(rec)) if os.path.isdir(rec) else []
+        check("ha1_report-%s.json" % a["task_id"] in names,
+              "the restarted run's report is ha1_report-… (%s)" % names)
+        crashed = [f for f in ta["files"] if not f["name"].startswith("ha1_")
+                   and not f["name"].endswith(".json")]
+        check(crashed and all(os.path.exists(f["path"]) for f in crashed),
+              "the crashed run's file is still there (%s)"
+              % [(f["name"], f["status"]) for f in crashed])
+        check(svc.stop() == 0, "the service stops cleanly")
+    finally:
+        svc.stop()
+
+
+def read_events(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(json.loads(line)["body"]) for line in f if line]
+
+
+def kill9(work):
+    events = os.path.join(work, "events.jsonl")
+    # a port nobody listens on yet: the events are spooled
+    receiver = subprocess.Popen(["/usr/bin/python3", os.path.join(
+        HERE, "webhook-receiver.py"), events], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True)
+    port = int(receiver.stdout.readline().split()[1])
+    receiver.stdin.close()
+    receiver.wait(10)
+    hook = "http://127.0.0.1:%d/hook" % port
+    svc = Service(work, {"task_defaults": {
+        "format": "mp4", "webhooks": {"urls": [hook]}}})
+    receiver = None
+    try:
+        t = svc.request("POST", "/v1/tasks", {"room_id": "k"}).json()
+        tid = t["task_id"]
+        svc.wait_status(tid, "recording")
+        pub = publisher(svc, "k", 6, "ff0000")
+        time.sleep(4.5)
+        svc.kill_all()
+        pub.wait(60)
+        tmp = os.path.join(work, "state", "tasks", tid, "tmp")
+        left = [os.path.join(d, f) for d, _, fs in os.walk(tmp) for f in fs
+                if f.endswith(".mp4")]
+        check(len(left) == 1, "the killed room left its MP4 in the temp dir "
+              "(%s)" % left)
+        check(read_events(events) == [], "nothing was delivered yet")
+
+        receiver = subprocess.Popen(["/usr/bin/python3", os.path.join(
+            HERE, "webhook-receiver.py"), events, str(port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        receiver.stdout.readline()
+        svc.start()
+        t = svc.wait(lambda t: t["status"] == "recording", tid, 30)
+        check(t.get("restarts") == 1, "the interrupted task runs again "
+              "(failover 1: %s, %s)" % (t.get("status"), t.get("restarts")))
+        deadline = time.time() + 30
+        recovered = []
+        while time.time() < deadline and not recovered:
+            recovered = [e for e in read_events(events)
+                         if e.get("type") == "archive.failed"
+                         and (e.get("data") or e).get("recovered")]
+            time.sleep(0.3)
+        check(len(recovered) == 1, "archive.failed with recovered: true "
+              "(%s)" % [e.get("type") for e in read_events(events)])
+        if recovered:
+            data = recovered[0].get("data") or recovered[0]
+            path = data.get("file_path") or data.get("path")
+            check(path and path.startswith(os.path.join(work, "archive"))
+                  and os.path.exists(path), "…with the path of the "
+                  "recovered file in the archive dir (%s)" % path)
+            if path and os.path.exists(path):
+                frames, duration = probe(path)
+                check(frames > 60, "the recovered file plays (%d frames, "
+                      "%.1f s)" % (frames, duration))
+        types = [e.get("type") for e in read_events(events)]
+        first = types.index("recording.started") if \
+            "recording.started" in types else -1
+        check(first == 0 and "archive.started" in types,
+              "the killed run's spooled events came first, in order (%s)"
+              % types)
+        ids = [e.get("id") or e.get("event_id") for e in read_events(events)]
+        check(len(ids) == len(set(ids)), "each event once")
+        svc.request("DELETE", "/v1/tasks/" + tid)
+        t = svc.wait_status(tid, "stopped", 60)
+        check(t.get("status") == "stopped", "the task stops")
+        check(svc.stop() == 0, "the service stops cleanly")
+    finally:
+        svc.stop()
+        if receiver:
+            receiver.stdin.close()
+            receiver.wait(10)
+
+
+def main():
+    mode = sys.argv[1]
+    work = tempfile.mkdtemp(prefix="service-%s-" % mode)
+    try:
+        {"isolation": isolation, "kill9": kill9}[mode](work)
+    finally:
+        if os.environ.get("KEEP"):
+            print("kept", work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    if failures():
+        print("%d check(s) failed" % len(failures()))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
