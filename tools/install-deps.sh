@@ -44,6 +44,7 @@ ffmpeg
 curl
 python3
 python3-botocore
+python3-yaml
 chromium
 '
 

@@ -20,6 +20,8 @@
 #include "sidecar.h"
 
 #include <gio/gio.h>
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
@@ -189,11 +191,27 @@ reply_api_error (RrService * svc, SoupServerMessage * msg, const RrApiError * e)
       e->message ? e->message : "unknown error");
 }
 
+/* The URL the client reached us by (its Host header; a service listening
+ * on 0.0.0.0 has no better name for itself). */
+static gchar *
+base_url_of (RrService * svc, SoupServerMessage * msg)
+{
+  const gchar *host = soup_message_headers_get_one
+      (soup_server_message_get_request_headers (msg), "Host");
+
+  if (host == NULL || *host == '\0' || strpbrk (host, "/\\ \"<>") != NULL)
+    return g_strdup (svc->base_url);
+  return g_strdup_printf ("http://%s", host);
+}
+
 static void
 reply_task (RrService * svc, SoupServerMessage * msg, guint status,
     RrTask * task)
 {
-  reply_json (svc, msg, status, rr_task_to_json (task, svc->base_url));
+  gchar *base = base_url_of (svc, msg);
+
+  reply_json (svc, msg, status, rr_task_to_json (task, base));
+  g_free (base);
 }
 
 /* ------------------------------------------------------------------ */
@@ -589,6 +607,8 @@ h_tasks_list (RrService * svc, SoupServerMessage * msg, gchar ** args,
   JsonObject *o = json_object_new ();
   JsonNode *n;
 
+  gchar *base = base_url_of (svc, msg);
+
   for (guint i = 0; i < svc->task_order->len; i++) {
     RrTask *t = g_ptr_array_index (svc->task_order, i);
 
@@ -597,8 +617,9 @@ h_tasks_list (RrService * svc, SoupServerMessage * msg, gchar ** args,
                 rr_task_status_name (rr_task_status (t))))
         || (app && !g_str_equal (app, rr_task_app (t))))
       continue;
-    json_array_add_element (a, rr_task_to_json (t, svc->base_url));
+    json_array_add_element (a, rr_task_to_json (t, base));
   }
+  g_free (base);
   json_object_set_int_member (o, "total", json_array_get_length (a));
   json_object_set_array_member (o, "tasks", a);
   n = json_node_new (JSON_NODE_OBJECT);
@@ -1389,6 +1410,247 @@ h_whip (RrService * svc, SoupServerMessage * msg, gchar ** args,
 }
 
 /* ------------------------------------------------------------------ */
+/* client recordings: streamed through to the room                     */
+
+/* A PUT/POST of a recording, chunk by chunk into a pipe the room's
+ * request reads: nothing is buffered here beyond one chunk. */
+typedef struct
+{
+  RrService *svc;
+  SoupServerMessage *msg;
+  SoupMessage *out;
+  GOutputStream *pipe;
+  GCancellable *cancellable;
+  gboolean body_done;           /* the handler ran: the whole body is in */
+  gboolean handler_waiting;     /* …and waits (paused) for the answer */
+  gboolean answered;
+  guint status;
+  SoupMessageHeaders *answer_headers;
+  GBytes *answer_body;
+  GBytes *writing;              /* the chunk being written to the pipe */
+  gboolean finished;
+  guint refs;                   /* the message, the room's request, a write */
+} Upload;
+
+static void
+upload_unref (Upload * u)
+{
+  if (--u->refs > 0)
+    return;
+  g_clear_object (&u->pipe);
+  g_clear_object (&u->cancellable);
+  g_clear_object (&u->out);
+  if (u->answer_headers)
+    soup_message_headers_unref (u->answer_headers);
+  if (u->answer_body)
+    g_bytes_unref (u->answer_body);
+  if (u->writing)
+    g_bytes_unref (u->writing);
+  g_free (u);
+}
+
+static void
+upload_apply_answer (Upload * u)
+{
+  SoupMessageHeaders *to = soup_server_message_get_response_headers (u->msg);
+
+  if (u->answer_headers == NULL) {
+    reply_error (u->svc, u->msg, 502, "InternalError.RoomUnreachable",
+        "the room's process did not take the recording");
+    return;
+  }
+  for (guint i = 0; forwarded_response_headers[i]; i++) {
+    const gchar *v = soup_message_headers_get_list (u->answer_headers,
+        forwarded_response_headers[i]);
+
+    if (v)
+      soup_message_headers_replace (to, forwarded_response_headers[i], v);
+  }
+  count_status (u->svc, u->status);
+  soup_server_message_set_status (u->msg, u->status, NULL);
+  if (u->answer_body && g_bytes_get_size (u->answer_body) > 0) {
+    const gchar *type = soup_message_headers_get_one (u->answer_headers,
+        "Content-Type");
+
+    soup_server_message_set_response (u->msg, type ? type : "text/plain",
+        SOUP_MEMORY_COPY, g_bytes_get_data (u->answer_body, NULL),
+        g_bytes_get_size (u->answer_body));
+  }
+}
+
+static void
+on_upload_answer (GObject * source, GAsyncResult * result, gpointer data)
+{
+  Upload *u = data;
+  GError *err = NULL;
+  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source),
+      result, &err);
+
+  u->answered = TRUE;
+  u->status = soup_message_get_status (u->out);
+  if (body) {
+    u->answer_headers = soup_message_headers_ref
+        (soup_message_get_response_headers (u->out));
+    u->answer_body = body;
+  } else {
+    rr_service_log ("warning", NULL, "client recording: the room did not "
+        "answer: %s", err->message);
+    g_error_free (err);
+  }
+  /* the room answered before the end of the body (a refusal): what is
+   * still coming is not passed on */
+  g_cancellable_cancel (u->cancellable);
+  if (u->finished) {
+    upload_unref (u);
+    return;
+  }
+  if (u->handler_waiting) {
+    upload_apply_answer (u);
+    soup_server_message_unpause (u->msg);
+  } else if (!u->body_done) {
+    soup_server_message_unpause (u->msg);       /* if a write was pending */
+  }
+  upload_unref (u);
+}
+
+static void
+on_chunk_written (GObject * source, GAsyncResult * result, gpointer data)
+{
+  Upload *u = data;
+  GError *err = NULL;
+
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL,
+      &err);
+  g_clear_pointer (&u->writing, g_bytes_unref);
+  if (err && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    rr_service_log ("warning", NULL, "client recording: %s", err->message);
+  g_clear_error (&err);
+  if (!u->finished && !u->answered)
+    soup_server_message_unpause (u->msg);
+  upload_unref (u);
+}
+
+static void
+on_upload_chunk (SoupServerMessage * msg, GBytes * chunk, gpointer data)
+{
+  Upload *u = data;
+
+  if (u->answered || g_cancellable_is_cancelled (u->cancellable))
+    return;
+  /* one chunk at a time: the client is read on only once the room took
+   * this one */
+  soup_server_message_pause (msg);
+  u->writing = g_bytes_ref (chunk);
+  u->refs++;
+  g_output_stream_write_all_async (u->pipe, g_bytes_get_data (chunk, NULL),
+      g_bytes_get_size (chunk), G_PRIORITY_DEFAULT, u->cancellable,
+      on_chunk_written, u);
+}
+
+static void
+on_upload_body (SoupServerMessage * msg, gpointer data)
+{
+  Upload *u = data;
+
+  g_output_stream_close_async (u->pipe, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+}
+
+static void
+on_upload_finished (SoupServerMessage * msg, gpointer data)
+{
+  Upload *u = data;
+
+  u->finished = TRUE;
+  g_signal_handlers_disconnect_by_data (msg, u);
+  g_object_set_data (G_OBJECT (msg), "rr-upload", NULL);
+  g_cancellable_cancel (u->cancellable);
+  upload_unref (u);
+}
+
+/* Early handler of PUT/POST /whip/<room>/recordings[/<name>]: starts the
+ * request to the room; the body follows as it comes. */
+static void
+upload_start (RrService * svc, SoupServerMessage * msg, const gchar * room_id)
+{
+  RrTask *task = active_task_of_room (svc, room_id);
+  SoupMessageHeaders *from = soup_server_message_get_request_headers (msg);
+  gchar *target;
+  gint fds[2];
+  GError *err = NULL;
+  GInputStream *in;
+  Upload *u;
+
+  if (task == NULL || rr_task_whip_port (task) == 0) {
+    reply_error (svc, msg, 503, "FailedOperation.RoomNotRecording",
+        "room %s is not being recorded", room_id);
+    return;
+  }
+  if (!g_unix_open_pipe (fds, FD_CLOEXEC, &err)
+      || !g_unix_set_fd_nonblocking (fds[0], TRUE, NULL)
+      || !g_unix_set_fd_nonblocking (fds[1], TRUE, NULL)) {
+    reply_error (svc, msg, 500, "InternalError.Pipe", "%s",
+        err ? err->message : "pipe");
+    g_clear_error (&err);
+    return;
+  }
+  u = g_new0 (Upload, 1);
+  u->refs = 2;                  /* the message's, the room request's */
+  u->svc = svc;
+  u->msg = msg;
+  u->cancellable = g_cancellable_new ();
+  u->pipe = g_unix_output_stream_new (fds[1], TRUE);
+  in = g_unix_input_stream_new (fds[0], TRUE);
+  target = g_strdup_printf ("http://127.0.0.1:%u%s", rr_task_whip_port (task),
+      g_uri_get_path (soup_server_message_get_uri (msg)));
+  u->out = soup_message_new (soup_server_message_get_method (msg), target);
+  g_free (target);
+  for (guint i = 0; forwarded_request_headers[i]; i++) {
+    const gchar *v = soup_message_headers_get_list (from,
+        forwarded_request_headers[i]);
+
+    if (v)
+      soup_message_headers_replace (soup_message_get_request_headers (u->out),
+          forwarded_request_headers[i], v);
+  }
+  soup_message_set_request_body (u->out,
+      soup_message_headers_get_content_type (from, NULL), in,
+      soup_message_headers_get_encoding (from) ==
+      SOUP_ENCODING_CONTENT_LENGTH ?
+      (gssize) soup_message_headers_get_content_length (from) : -1);
+  g_object_unref (in);
+  soup_message_body_set_accumulate (soup_server_message_get_request_body
+      (msg), FALSE);
+  g_object_set_data (G_OBJECT (msg), "rr-upload", u);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (on_upload_chunk), u);
+  g_signal_connect (msg, "got-body", G_CALLBACK (on_upload_body), u);
+  g_signal_connect (msg, "finished", G_CALLBACK (on_upload_finished), u);
+  soup_session_send_and_read_async (svc->session, u->out,
+      G_PRIORITY_DEFAULT, NULL, on_upload_answer, u);
+}
+
+static void
+h_upload (RrService * svc, SoupServerMessage * msg, gchar ** args,
+    GHashTable * query)
+{
+  Upload *u = g_object_get_data (G_OBJECT (msg), "rr-upload");
+
+  if (u == NULL) {
+    /* refused early (its status is set) */
+    if (soup_server_message_get_status (msg) == 0)
+      reply_error (svc, msg, 503, "FailedOperation.RoomNotRecording",
+          "room %s is not being recorded", args[0]);
+    return;
+  }
+  u->body_done = TRUE;
+  if (u->answered) {
+    upload_apply_answer (u);
+  } else {
+    u->handler_waiting = TRUE;
+    soup_server_message_pause (msg);
+  }
+}
+
+/* ------------------------------------------------------------------ */
 /* routing                                                             */
 
 enum
@@ -1425,6 +1687,9 @@ static const Route routes[] = {
   {"PATCH", "/whip/{room_id}/{session}", h_whip, LIMITED},
   {"DELETE", "/whip/{room_id}/{session}", h_whip, LIMITED},
   {"OPTIONS", "/whip/{room_id}/{session}", h_whip, LIMITED},
+  {"PUT", "/whip/{room_id}/recordings/{name}", h_upload, LIMITED},
+  {"POST", "/whip/{room_id}/recordings/{name}", h_upload, LIMITED},
+  {"POST", "/whip/{room_id}/recordings", h_upload, LIMITED},
   {"GET", "/", h_root, 0},
   {"GET", "/dashboard/", h_dashboard, 0},
   {"GET", "/dashboard/{file}", h_dashboard, 0},
@@ -1561,7 +1826,22 @@ handle_early (SoupServer * server, SoupServerMessage * msg, const char *path,
   RrService *svc = data;
   goffset length = soup_message_headers_get_content_length
       (soup_server_message_get_request_headers (msg));
+  const gchar *method = soup_server_message_get_method (msg);
+  gchar **parts = g_strsplit (path, "/", -1);
+  gboolean upload = g_strv_length (parts) >= 4
+      && g_str_equal (parts[1], "whip") && g_str_equal (parts[3], "recordings")
+      && g_strv_length (parts) <= 5
+      && (g_str_equal (method, "PUT") || g_str_equal (method, "POST"));
 
+  /* a client recording may be big: it streams through to its room, which
+   * has the limit (max_client_upload_bytes) */
+  if (upload) {
+    if (rr_service_id_valid (parts[2]))
+      upload_start (svc, msg, parts[2]);
+    g_strfreev (parts);
+    return;
+  }
+  g_strfreev (parts);
   if (length > (goffset) svc->config->max_body_bytes) {
     reply_error (svc, msg, 413, "InvalidParameter.BodyTooLarge",
         "the body has %" G_GINT64_FORMAT " bytes, at most %u are accepted "
@@ -1677,6 +1957,7 @@ load_tasks (RrService * svc)
     if (rr_task_restarts (t) >= svc->config->max_restarts) {
       rr_service_log ("error", rr_task_id (t), "room %s was interrupted and "
           "has no restarts left (max_restarts)", rr_task_room_id (t));
+      rr_task_mark_failed (t, "error");
       continue;
     }
     rr_service_log ("warning", rr_task_id (t), "room %s was interrupted "

@@ -879,6 +879,15 @@ rr_task_stop (RrTask * t, const gchar * reason)
 }
 
 void
+rr_task_mark_failed (RrTask * t, const gchar * reason)
+{
+  g_free (t->stop_reason);
+  t->stop_reason = g_strdup (reason);
+  t->interrupted = FALSE;
+  set_status (t, RR_TASK_FAILED);
+}
+
+void
 rr_task_kill (RrTask * t)
 {
   if (t->process)
@@ -1053,6 +1062,40 @@ rr_task_file_path (RrTask * t, const gchar * name)
   return NULL;
 }
 
+/* The body as given, without its secrets (API tokens are not room
+ * tokens or storage keys). */
+static JsonNode *
+redacted_body (JsonObject * body)
+{
+  static const gchar *const secrets[][2] = {
+    {NULL, "token"}, {"storage", "secret_key"}, {"storage", "session_token"},
+    {"webhooks", "secret"},
+  };
+  JsonNode *given = body_node (body);
+  gchar *text = json_to_string (given, FALSE);
+  /* deep: json_node_copy() would share the objects with the task's */
+  JsonNode *copy = json_from_string (text, NULL);
+  JsonObject *o = json_node_get_object (copy);
+
+  json_node_unref (given);
+  g_free (text);
+
+  for (guint i = 0; i < G_N_ELEMENTS (secrets); i++) {
+    JsonObject *in = o;
+
+    if (secrets[i][0]) {
+      JsonNode *sub = json_object_get_member (o, secrets[i][0]);
+
+      if (sub == NULL || !JSON_NODE_HOLDS_OBJECT (sub))
+        continue;
+      in = json_node_get_object (sub);
+    }
+    if (json_object_has_member (in, secrets[i][1]))
+      json_object_set_string_member (in, secrets[i][1], "(hidden)");
+  }
+  return copy;
+}
+
 JsonNode *
 rr_task_to_json (RrTask * t, const gchar * base_url)
 {
@@ -1118,7 +1161,7 @@ rr_task_to_json (RrTask * t, const gchar * base_url)
     json_object_set_string_member (o, "report", t->report);
   else
     json_object_set_null_member (o, "report");
-  json_object_set_member (o, "config", body_node (t->body));
+  json_object_set_member (o, "config", redacted_body (t->body));
   n = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (n, o);
   return n;

@@ -61,6 +61,8 @@ void rr_task_set_changed_callback (RrTask * task, RrTaskChanged changed,
 gboolean rr_task_start (RrTask * task, gboolean failover, GError ** error);
 /* Asks the room to finish (@reason: "api", "shutdown"). */
 void rr_task_stop (RrTask * task, const gchar * reason);
+/* Ends a task that cannot run again (no restarts left). */
+void rr_task_mark_failed (RrTask * task, const gchar * reason);
 /* SIGKILL (the service gave up waiting at shutdown). */
 void rr_task_kill (RrTask * task);
 void rr_task_modify (RrTask * task, JsonObject * changes,

@@ -22,7 +22,7 @@ static const gchar *const service_keys[] = {
 
 /* Keys of a room config the service sets itself. */
 static const gchar *const owned_keys[] = {
-  "recording_id", "archive_dir", "tmp_dir", "failover", NULL
+  "recording_id", "archive_dir", "tmp_dir", "failover", "app_id", NULL
 };
 
 static gboolean
@@ -524,7 +524,8 @@ rr_task_room_config (const RrServiceConfig * c, JsonObject * body,
   json_object_set_string_member (room, "recording_id", run->task_id);
   json_object_set_string_member (room, "app_id", app);
   json_object_set_string_member (room, "archive_dir", c->archive_dir);
-  dir = g_build_filename (run->task_dir, "tmp", NULL);
+  /* on the archive's file system: finished files are renamed, not copied */
+  dir = g_build_filename (c->archive_dir, ".roomrec-tmp", run->task_id, NULL);
   json_object_set_string_member (room, "tmp_dir", dir);
   g_free (dir);
   json_object_set_int_member (room, "failover", run->attempt);

@@ -190,6 +190,40 @@ def run(svc, work):
     check(r.status == 400, "layout of a single-mode task (%d %s)"
           % (r.status, r.text[:120]))
 
+    # ---- client recordings, streamed through the one port
+    r = svc.request("POST", "/v1/tasks", {"room_id": "up", "client_uploads":
+                                          True, "token": ROOM_TOKEN})
+    utid = r.json().get("task_id")
+    svc.wait_status(utid, "recording")
+    webm = os.path.join(work, "client.webm")
+    subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=300",
+                    "pattern=snow", "!", "video/x-raw,width=640,height=480",
+                    "!", "vp8enc", "deadline=1", "target-bitrate=4000000",
+                    "!", "webmmux", "!", "filesink", "location=" + webm],
+                   check=True)
+    with open(webm, "rb") as f:
+        data = f.read()
+    peak = svc.peak_rss_kb()
+    r = svc.request("PUT", "/whip/up/recordings/lesson.webm", raw=data,
+                    token=ROOM_TOKEN, content_type="video/webm")
+    check(r.status == 201 and r.json().get("size") == len(data),
+          "client recording of %d bytes: 201 (%d %s)"
+          % (len(data), r.status, r.text[:200]))
+    grew = svc.peak_rss_kb() - peak
+    check(grew < len(data) / 1024 / 2, "streamed, not buffered: the "
+          "service's peak memory grew by %d KiB" % grew)
+    r = svc.request("PUT", "/whip/up/recordings/other.webm", raw=data[:4096],
+                    token="wrong-token-0123456789", content_type="video/webm")
+    check(r.status == 401, "client recording with a wrong token: 401 (%d)"
+          % r.status)
+    t = svc.wait(lambda t: any(f["name"].startswith("client-")
+                               for f in t["files"]), utid, 10)
+    up = [f for f in t.get("files", []) if f["name"].startswith("client-")]
+    check(len(up) == 1 and up[0]["size"] == len(data)
+          and up[0]["status"] == "TRANSFER_FINISH",
+          "the task lists the client recording (%s)" % t.get("files"))
+    svc.request("DELETE", "/v1/tasks/" + utid)
+
     # ---- channels (Sora StartRecording/StopRecording)
     r = svc.request("POST", "/v1/channels/chan1/start", {"format": "mp4"})
     check(r.status == 201 and r.json().get("room_id") == "chan1",

@@ -160,7 +160,7 @@ def kill9(work):
         time.sleep(4.5)
         svc.kill_all()
         pub.wait(60)
-        tmp = os.path.join(work, "state", "tasks", tid, "tmp")
+        tmp = os.path.join(work, "archive", ".roomrec-tmp", tid)
         left = [os.path.join(d, f) for d, _, fs in os.walk(tmp) for f in fs
                 if f.endswith(".mp4")]
         check(len(left) == 1, "the killed room left its MP4 in the temp dir "

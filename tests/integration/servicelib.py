@@ -169,6 +169,14 @@ class Service:
         finally:
             conn.close()
 
+    def peak_rss_kb(self):
+        """The service process's peak resident memory (VmHWM), KiB."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return 0
+
     def task(self, task_id):
         return self.request("GET", "/v1/tasks/" + task_id).json()
 

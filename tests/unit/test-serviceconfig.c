@@ -178,7 +178,7 @@ test_task_room_config (void)
   g_assert_cmpstr (rc->recording_id, ==, "TASK1");
   g_assert_cmpstr (rc->app_id, ==, "class");
   g_assert_cmpstr (rc->archive_dir, ==, "/tmp/ar");
-  g_assert_cmpstr (rc->tmp_dir, ==, "/tmp/st/tasks/TASK1/tmp");
+  g_assert_cmpstr (rc->tmp_dir, ==, "/tmp/ar/.roomrec-tmp/TASK1");
   g_assert_cmpuint (rc->failover, ==, 2);
   /* the body wins over the defaults, the defaults fill in */
   g_assert_cmpint (rc->format, ==, RR_FORMAT_MP4);
@@ -228,6 +228,7 @@ test_task_errors (void)
     {"{\"room_id\": \"r\", \"recording_id\": \"x\"}",
         "InvalidParameter.RecordingId"},
     {"{\"room_id\": \"r\", \"failover\": 1}", "InvalidParameter.Failover"},
+    {"{\"room_id\": \"r\", \"app_id\": \"x\"}", "InvalidParameter.AppId"},
     {"{\"room_id\": \"r\", \"mode\": \"sideways\"}", "InvalidParameter.Mode"},
     {"{\"room_id\": \"r\", \"colour\": 1}", "InvalidParameter.Colour"},
     {"{\"room_id\": \"r\", \"format\": \"webm\", \"video_codecs\": "
