@@ -849,7 +849,7 @@ static Output *
 output_new (GstSplitMuxRec * self, OutputKind kind, GError ** error)
 {
   Output *out = g_new0 (Output, 1);
-  GstElement *mux;
+  GstElement *mux, *file;
 
   out->self = self;
   out->kind = kind;
@@ -896,6 +896,14 @@ output_new (GstSplitMuxRec * self, OutputKind kind, GError ** error)
   g_object_set (out->sink, "muxer", mux, "send-keyframe-requests", FALSE,
       "max-size-time", (guint64) 0, "max-size-bytes", self->max_size_bytes,
       "async-finalize", FALSE, "location", "unused", NULL);
+  /* each fragment reaches the disk when the muxer writes it: filesink's
+   * own 64 KiB buffer would hold seconds of a low-bitrate stream that a
+   * killed recorder then loses */
+  file = gst_element_factory_make ("filesink", NULL);
+  if (file) {
+    gst_util_set_object_arg (G_OBJECT (file), "buffer-mode", "unbuffered");
+    g_object_set (out->sink, "sink", file, NULL);
+  }
   g_signal_connect (out->sink, "format-location-full",
       G_CALLBACK (on_format_location), out);
   return out;
@@ -3050,8 +3058,7 @@ gst_split_mux_rec_class_init (GstSplitMuxRecClass * klass)
       g_param_spec_uint ("ha", "Failover count",
           "Times this recording was restarted or taken over by another "
           "recorder (file names of every preset get the ha<n>_ prefix, so "
-          "nothing is overwritten)", 0, 3, DEFAULT_HA,
-          PARAM_FLAGS));
+          "nothing is overwritten)", 0, 3, DEFAULT_HA, PARAM_FLAGS));
 
   g_object_class_install_property (gobject_class, PROP_INPUT_QUEUES,
       g_param_spec_boolean ("input-queues", "Input queues",

@@ -24,6 +24,7 @@
 
 #include "ids.h"
 #include "naming.h"
+#include "recover.h"
 #include "report.h"
 #include "roommix.h"
 #include "s3upload.h"
@@ -160,6 +161,7 @@ struct _RrRoom
   guint64 gone_bytes;
   guint64 gone_packets_lost;
   gint keyframe_requests;       /* atomic */
+  gint tmp_lock;                /* fd: the room's own tmp_dir is locked */
 
   gboolean started;
   gboolean stopping;
@@ -284,8 +286,7 @@ rr_room_get_stats (RrRoom * room, RrRoomStats * stats)
   stats->packets_lost = room->gone_packets_lost;
   g_hash_table_iter_init (&iter, room->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    add_archive_counters (value, &stats->bytes_received,
-        &stats->packets_lost);
+    add_archive_counters (value, &stats->bytes_received, &stats->packets_lost);
   stats->keyframe_requests = (guint) g_atomic_int_get
       (&room->keyframe_requests);
   if (room->notifier) {
@@ -2389,6 +2390,7 @@ rr_room_new (RrRoomConfig * config, GError ** error)
     return NULL;
   }
   room = g_new0 (RrRoom, 1);
+  room->tmp_lock = -1;
   room->config = config;
   room->context = g_main_context_ref_thread_default ();
   room->participants = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -2492,6 +2494,92 @@ check_mix_images (const RrRoomConfig * c, GError ** error)
   return ok;
 }
 
+/* A room with a tmp_dir of its own (roomrec serve gives each task one)
+ * holds it locked and first makes playable what an earlier, killed run of
+ * it left there (tools/recover.h); each such file is reported as
+ * archive.failed with "recovered".  The shared default temp dir is not
+ * touched: other rooms may be writing into it. */
+static gboolean
+recover_leftovers (RrRoom * room, GError ** error)
+{
+  const RrRoomConfig *c = room->config;
+  GHashTable *sidecars;
+  GPtrArray *left;
+  GError *err = NULL;
+
+  if (c->tmp_dir == NULL)
+    return TRUE;
+  if (!rr_recover_lock (c->tmp_dir, &room->tmp_lock, error)) {
+    g_prefix_error (error, "$.tmp_dir: ");
+    return FALSE;
+  }
+  left = rr_recover_leftovers_locked (c->tmp_dir, c->archive_dir, &err);
+  if (left == NULL) {
+    g_printerr ("roomrec: the files left in %s were not recovered: %s\n",
+        c->tmp_dir, err->message);
+    g_clear_error (&err);
+    return TRUE;
+  }
+  sidecars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < left->len; i++) {
+    RrRecoveredFile *f = g_ptr_array_index (left, i);
+    JsonObject *o = json_object_new ();
+    JsonBuilder *b = json_builder_new ();
+    const gchar *where = f->path ? f->path : f->tmp_path;
+
+    g_print ("roomrec: left by an earlier run: %s: %s\n", f->tmp_path,
+        f->reason);
+    json_object_set_string_member (o, "tmp-location", f->tmp_path);
+    if (f->path)
+      json_object_set_string_member (o, "location", f->path);
+    json_object_set_boolean_member (o, "recovered", f->recovered);
+    json_object_set_string_member (o, "reason", f->reason);
+    json_object_set_int_member (o, "size", (gint64) f->size);
+    observe (room, "archive-recovered", o);
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "recording_id");
+    json_builder_add_string_value (b, c->recording_id);
+    json_builder_set_member_name (b, "room_id");
+    json_builder_add_string_value (b, c->room_id);
+    json_builder_set_member_name (b, "file_path");
+    json_builder_add_string_value (b, where);
+    json_builder_set_member_name (b, "tmp_path");
+    json_builder_add_string_value (b, f->tmp_path);
+    json_builder_set_member_name (b, "recovered");
+    json_builder_add_boolean_value (b, f->recovered);
+    json_builder_set_member_name (b, "reason");
+    json_builder_add_string_value (b, f->reason);
+    json_builder_set_member_name (b, "size");
+    json_builder_add_int_value (b, (gint64) f->size);
+    json_builder_end_object (b);
+    notify_event (room, "archive.failed", b);
+    g_object_unref (b);
+
+    if (!f->recovered) {
+      rr_report_add_failed (room->report, NULL, f->tmp_path, f->reason);
+      continue;
+    }
+    upload_file (room, f->path);
+    if (f->sidecar_path && !g_hash_table_contains (sidecars, f->sidecar_path)) {
+      gchar *text = NULL;
+
+      g_hash_table_add (sidecars, g_strdup (f->sidecar_path));
+      if (g_file_get_contents (f->sidecar_path, &text, NULL, NULL)
+          && !rr_report_add_sidecar (room->report, text, &err)) {
+        g_printerr ("roomrec: unreadable sidecar %s: %s\n", f->sidecar_path,
+            err->message);
+        g_clear_error (&err);
+      }
+      g_free (text);
+      upload_file (room, f->sidecar_path);
+    }
+  }
+  g_hash_table_unref (sidecars);
+  g_ptr_array_unref (left);
+  return TRUE;
+}
+
 gboolean
 rr_room_start (RrRoom * room, RrRoomStopped stopped, gpointer user_data,
     GError ** error)
@@ -2517,6 +2605,8 @@ rr_room_start (RrRoom * room, RrRoomStopped stopped, gpointer user_data,
   }
   room->started = TRUE;
   room->tick = g_timeout_add (TICK_MS, tick, room);
+  if (!recover_leftovers (room, error))
+    return FALSE;
   prepare_dtls_certificate ();
 
   for (guint i = 0; i < c->n_inputs; i++) {
@@ -2752,6 +2842,8 @@ rr_room_free (RrRoom * room)
 {
   if (!room)
     return;
+  if (room->tmp_lock >= 0)
+    close (room->tmp_lock);
   if (room->tick)
     g_source_remove (room->tick);
   if (room->stop_timeout)
