@@ -13,6 +13,10 @@
 #include "recover.h"
 
 #include "mp4defrag.h"
+
+#define READ_UINT32_BE(p) \
+  (((guint32) (p)[0] << 24) | ((guint32) (p)[1] << 16) | \
+   ((guint32) (p)[2] << 8) | (guint32) (p)[3])
 #include "mp4fix.h"
 #include "sidecar.h"
 
@@ -20,6 +24,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -368,6 +373,51 @@ finish_move (Recovery * r, RrRecoveredFile * f, const gchar * rel,
   f->sidecar_path = write_sidecar (r, dest, tmp_paths, f->size, f->format,
       f->reason);
   g_ptr_array_unref (tmp_paths);
+}
+
+static guint64
+file_size_of_stream (FILE * f)
+{
+  off_t end;
+
+  if (fseeko (f, 0, SEEK_END) != 0 || (end = ftello (f)) < 0)
+    return 0;
+  return (guint64) end;
+}
+
+/* A fragmented MP4 whose top-level boxes end before its first moof: the
+ * header (ftyp, moov) of a file opened just before the kill. */
+static gboolean
+mp4_header_only (const gchar * path, const gchar * rel)
+{
+  guint8 head[8];
+  gboolean moov = FALSE, media = FALSE, cut = FALSE;
+  guint64 offset = 0, file_size;
+  FILE *f;
+
+  if (!g_str_has_suffix (rel, ".mp4") && !g_str_has_suffix (rel, ".m4a"))
+    return FALSE;
+  f = fopen (path, "rb");
+  if (f == NULL)
+    return FALSE;
+  file_size = file_size_of_stream (f);
+  while (!media && !cut && offset < file_size
+      && fseeko (f, (off_t) offset, SEEK_SET) == 0
+      && fread (head, 1, 8, f) == 8) {
+    guint64 size = READ_UINT32_BE (head);
+
+    if (memcmp (head + 4, "moof", 4) == 0 || memcmp (head + 4, "mdat", 4) == 0)
+      media = TRUE;
+    /* 64-bit, to-the-end, or cut: not a complete header, leave it to the
+     * defragmenter (which keeps what it cannot read) */
+    if (size < 8 || offset + size > file_size)
+      cut = TRUE;
+    else if (memcmp (head + 4, "moov", 4) == 0)
+      moov = TRUE;
+    offset += size;
+  }
+  fclose (f);
+  return moov && !media && !cut && offset == file_size;
 }
 
 static void
@@ -878,12 +928,14 @@ rr_recover_leftovers_locked (const gchar * tmp_dir, const gchar * archive_dir,
   }
   g_ptr_array_sort (r.found, compare_strings);
 
-  /* opened just before the kill: nothing to lose */
+  /* opened just before the kill (empty, or an MP4 header without a
+   * fragment): nothing to lose */
   for (guint i = 0; i < r.found->len; i++) {
     const gchar *rel = g_ptr_array_index (r.found, i);
     gchar *path = g_build_filename (r.tmp_dir, rel, NULL);
 
-    if (g_stat (path, &st) == 0 && st.st_size == 0 && g_unlink (path) == 0)
+    if (g_stat (path, &st) == 0 && (st.st_size == 0
+            || mp4_header_only (path, rel)) && g_unlink (path) == 0)
       g_hash_table_add (r.done, g_strdup (rel));
     g_free (path);
   }

@@ -640,6 +640,47 @@ test_unrecoverable (void)
   free_dirs (&d);
 }
 
+/* A file killed right after it was opened: its header (ftyp, moov) is
+ * all there is.  Nothing to lose: removed, not listed. */
+static void
+test_header_only (void)
+{
+  Dirs d;
+  GError *err = NULL;
+  GPtrArray *files;
+  GArray *boxes;
+  gchar *mp4, *data;
+  gsize len;
+  guint kept;
+  guint64 first_moof = 0;
+
+  if (!have_elements ())
+    return;
+  make_dirs (&d);
+  mp4 = place (d.tmp, "REC1/archive-CONN2.mp4");
+  make_cut_mp4 (mp4, &kept);
+  g_assert_true (g_file_get_contents (mp4, &data, &len, NULL));
+  boxes = top_boxes ((guint8 *) data, len);
+  for (guint i = 0; i < boxes->len; i++) {
+    const Box *b = &g_array_index (boxes, Box, i);
+
+    if (first_moof == 0 && g_str_equal (b->type, "moof"))
+      first_moof = b->offset;
+  }
+  g_array_unref (boxes);
+  g_free (data);
+  g_assert_cmpuint (first_moof, >, 0);
+  g_assert_cmpint (truncate (mp4, first_moof), ==, 0);
+
+  files = rr_recover_leftovers (d.tmp, d.archive, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (files->len, ==, 0);
+  g_assert_false (exists (mp4));
+  g_ptr_array_unref (files);
+  g_free (mp4);
+  free_dirs (&d);
+}
+
 static void
 test_lock (void)
 {
@@ -722,6 +763,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/recover/leftovers", test_leftovers);
   g_test_add_func ("/recover/unrecoverable", test_unrecoverable);
+  g_test_add_func ("/recover/header-only", test_header_only);
   g_test_add_func ("/recover/lock", test_lock);
   g_test_add_func ("/recover/unreadable", test_unreadable);
   return g_test_run ();
