@@ -375,6 +375,20 @@ path_key (const gchar * message)
   return n ? g_strndup (p, n) : g_strdup ("body");
 }
 
+/* Whether a message's JSON path ("$.key: …") names a top-level key. */
+static gboolean
+top_level_path (const gchar * message)
+{
+  const gchar *colon = strchr (message, ':');
+
+  if (!g_str_has_prefix (message, "$.") || colon == NULL)
+    return FALSE;
+  for (const gchar * p = message + 2; p < colon; p++)
+    if (*p == '.' || *p == '[')
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 check_subscribe_size (JsonObject * body, RrApiError * error)
 {
@@ -571,6 +585,10 @@ rr_task_room_config (const RrServiceConfig * c, JsonObject * body,
     if (g_str_has_prefix (err->message, "$.inputs[")
         && strstr (err->message, ".token"))
       invalid (error, "token", "$.token: %s", err->message);
+    else if (err->code == RR_CONFIG_ERROR_UNKNOWN_KEY
+        && top_level_path (err->message))
+      /* a key the body does not have: the codes stay a closed set */
+      invalid (error, "body", "%s", err->message);
     else
       invalid (error, key, "%s", err->message);
     g_free (key);
@@ -607,7 +625,7 @@ rr_task_body_modify (JsonObject * body, JsonObject * changes,
   json_object_iter_init (&iter, changes);
   while (json_object_iter_next (&iter, &name, &value)) {
     if (!g_str_equal (name, "subscribe") && !g_str_equal (name, "mix")) {
-      invalid (error, name, "$.%s: a running task changes only its "
+      invalid (error, "body", "$.%s: a running task changes only its "
           "\"subscribe\" lists and its \"mix\" layout", name);
       return FALSE;
     }

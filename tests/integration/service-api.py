@@ -88,7 +88,7 @@ def run(svc, work):
             ({"room_id": "../../etc"}, "InvalidParameter.RoomId"),
             ({"room_id": "ok", "mode": "sideways"}, "InvalidParameter.Mode"),
             ({"room_id": "ok", "format": "mp3"}, "InvalidParameter.Format"),
-            ({"room_id": "ok", "colour": "red"}, "InvalidParameter.Colour"),
+            ({"room_id": "ok", "colour": "red"}, "InvalidParameter.Body"),
             ({"room_id": "ok", "archive_dir": "/"},
              "InvalidParameter.ArchiveDir"),
             ({"room_id": "ok", "inputs": [{"type": "whip"}]},
@@ -185,7 +185,7 @@ def run(svc, work):
           == {"block": ["mallory"]}, "modify subscribe (%d %s)"
           % (r.status, r.text[:200]))
     r = svc.request("PATCH", "/v1/tasks/" + tid, {"format": "mp4"})
-    expect_error(r, 400, "InvalidParameter.Format", "modify a fixed key")
+    expect_error(r, 400, "InvalidParameter.Body", "modify a fixed key")
     r = svc.request("PATCH", "/v1/tasks/" + tid, {"mix": {"layout": "grid"}})
     check(r.status == 400, "layout of a single-mode task (%d %s)"
           % (r.status, r.text[:120]))

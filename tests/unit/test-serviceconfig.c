@@ -230,7 +230,8 @@ test_task_errors (void)
     {"{\"room_id\": \"r\", \"failover\": 1}", "InvalidParameter.Failover"},
     {"{\"room_id\": \"r\", \"app_id\": \"x\"}", "InvalidParameter.AppId"},
     {"{\"room_id\": \"r\", \"mode\": \"sideways\"}", "InvalidParameter.Mode"},
-    {"{\"room_id\": \"r\", \"colour\": 1}", "InvalidParameter.Colour"},
+    {"{\"room_id\": \"r\", \"colour\": 1}", "InvalidParameter.Body"},
+    {"{\"room_id\": \"r\", \"mix\": {\"colour\": 1}}", "InvalidParameter.Mix"},
     {"{\"room_id\": \"r\", \"format\": \"webm\", \"video_codecs\": "
           "[\"H265\"]}", "InvalidParameter.VideoCodecs"},
     {"{\"room_id\": \"r\", \"inputs\": [{\"type\": \"whip\"}]}",
@@ -286,7 +287,7 @@ test_modify (void)
   g_assert_cmpstr (err.code, ==, "InvalidParameter.Mix");
   rr_api_error_clear (&err);
   g_assert_false (rr_task_body_modify (body, other, &err));
-  g_assert_cmpstr (err.code, ==, "InvalidParameter.Format");
+  g_assert_cmpstr (err.code, ==, "InvalidParameter.Body");
   rr_api_error_clear (&err);
   g_assert_false (rr_task_body_modify (body, empty, &err));
   g_assert_cmpstr (err.code, ==, "InvalidParameter.Body");
