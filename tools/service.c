@@ -1112,6 +1112,18 @@ static const gchar *const forwarded_response_headers[] = {
   "Access-Control-Expose-Headers", "Access-Control-Max-Age", "Vary", NULL
 };
 
+/* The room's own URL of a request (path and query: ?user_id= names the
+ * publisher). */
+static gchar *
+room_url (RrTask * task, GUri * uri)
+{
+  const gchar *query = g_uri_get_query (uri);
+
+  return g_strdup_printf ("http://127.0.0.1:%u%s%s%s",
+      rr_task_whip_port (task), g_uri_get_path (uri), query ? "?" : "",
+      query ? query : "");
+}
+
 static void
 on_proxied_finished (SoupServerMessage * msg, gpointer data)
 {
@@ -1174,8 +1186,7 @@ proxy_to_room (RrService * svc, SoupServerMessage * msg, RrTask * task,
   GUri *uri = soup_server_message_get_uri (msg);
   SoupMessageHeaders *from = soup_server_message_get_request_headers (msg);
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
-  gchar *target = g_strdup_printf ("http://127.0.0.1:%u%s",
-      rr_task_whip_port (task), g_uri_get_path (uri));
+  gchar *target = room_url (task, uri);
   Proxied *p = g_new0 (Proxied, 1);
   GBytes *bytes;
 
@@ -1600,8 +1611,7 @@ upload_start (RrService * svc, SoupServerMessage * msg, const gchar * room_id)
   u->cancellable = g_cancellable_new ();
   u->pipe = g_unix_output_stream_new (fds[1], TRUE);
   in = g_unix_input_stream_new (fds[0], TRUE);
-  target = g_strdup_printf ("http://127.0.0.1:%u%s", rr_task_whip_port (task),
-      g_uri_get_path (soup_server_message_get_uri (msg)));
+  target = room_url (task, soup_server_message_get_uri (msg));
   u->out = soup_message_new (soup_server_message_get_method (msg), target);
   g_free (target);
   for (guint i = 0; forwarded_request_headers[i]; i++) {
@@ -1675,7 +1685,8 @@ static const Route routes[] = {
   {"GET", "/v1/tasks/{task_id}", h_task_get, AUTH | LIMITED},
   {"PATCH", "/v1/tasks/{task_id}", h_task_modify, AUTH | LIMITED},
   {"DELETE", "/v1/tasks/{task_id}", h_task_delete, AUTH | LIMITED},
-  {"GET", "/v1/tasks/{task_id}/files/{name}", h_task_file, AUTH | LIMITED},
+  /* not rate-limited: a player fetches HLS segments in bursts */
+  {"GET", "/v1/tasks/{task_id}/files/{name}", h_task_file, AUTH},
   {"POST", "/v1/channels/{room_id}/start", h_channel_start, AUTH | LIMITED},
   {"POST", "/v1/channels/{room_id}/stop", h_channel_stop, AUTH | LIMITED},
   {"GET", "/v1/rules", h_rules_list, AUTH | LIMITED},

@@ -20,6 +20,11 @@ static const gchar *const service_keys[] = {
   "request_timeout_s", "max_restarts", "task_defaults", "hlsjs", NULL
 };
 
+/* Room-config keys of per-participant archives (not with "mixed"). */
+static const gchar *const archive_only_keys[] = {
+  "format", "naming_template", "split_naming_template", NULL
+};
+
 /* Keys of a room config the service sets itself. */
 static const gchar *const owned_keys[] = {
   "recording_id", "archive_dir", "tmp_dir", "failover", "app_id", NULL
@@ -447,7 +452,8 @@ rr_task_room_config (const RrServiceConfig * c, JsonObject * body,
   JsonObject *room = json_object_new ();
   JsonObjectIter iter;
   const gchar *name;
-  JsonNode *value, *node;
+  JsonNode *value, *node, *mode;
+  gboolean mixed_only;
   const gchar *room_id, *app = "default", *token = NULL;
   JsonArray *inputs;
   JsonObject *whip;
@@ -525,10 +531,18 @@ rr_task_room_config (const RrServiceConfig * c, JsonObject * body,
   if (!check_subscribe_size (body, error))
     goto out;
 
-  /* the defaults, then the body's keys over them */
+  /* the defaults, then the body's keys over them; defaults describing
+   * per-participant archives do not apply to a mixed-only task */
+  mode = json_object_get_member (body, "mode") ?
+      json_object_get_member (body, "mode") :
+      json_object_get_member (c->task_defaults, "mode");
+  mixed_only = mode && JSON_NODE_HOLDS_VALUE (mode)
+      && json_node_get_value_type (mode) == G_TYPE_STRING
+      && g_str_equal (json_node_get_string (mode), "mixed");
   json_object_iter_init (&iter, c->task_defaults);
   while (json_object_iter_next (&iter, &name, &value))
-    json_object_set_member (room, name, json_node_copy (value));
+    if (!mixed_only || !g_strv_contains (archive_only_keys, name))
+      json_object_set_member (room, name, json_node_copy (value));
   json_object_iter_init (&iter, body);
   while (json_object_iter_next (&iter, &name, &value))
     if (!g_str_equal (name, "app") && !g_str_equal (name, "token"))

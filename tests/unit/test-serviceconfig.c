@@ -198,6 +198,14 @@ test_task_room_config (void)
   g_free (text);
   g_free (app);
 
+  /* the default format does not stop a mixed task */
+  text = room_config (c, "{\"room_id\": \"m\", \"mode\": \"mixed\"}", NULL, 0,
+      &err, NULL);
+  g_assert_null (err.code);
+  g_assert_nonnull (text);
+  g_assert_null (strstr (text, "\"format\" : \"webm\""));
+  g_free (text);
+
   /* the channels API gives the room id */
   text = room_config (c, "{}", "chan-1", 0, &err, &app);
   g_assert_nonnull (text);
