@@ -2124,10 +2124,12 @@ finish_file (GstSplitMuxRec * self, FileRecord * f)
   gboolean fixed;
   guint files_done;
 
-  /* a clean stop: the crash-safe fragmented file becomes a normal MP4
-   * (one moov, one mdat); if that fails it stays fragmented, still valid */
+  /* a clean stop: the crash-safe fragmented file becomes a normal MP4,
+   * in place (a moov appended, the fragments' boxes made 'free': the cost
+   * does not grow with the recording's length); if that fails it stays
+   * fragmented, still valid */
   if (self->format == RR_FORMAT_MP4
-      && !rr_mp4_defragment (f->tmp_path, f->tmp_path, &err)) {
+      && !rr_mp4_finalize (f->tmp_path, &err)) {
     GST_WARNING_OBJECT (self, "%s stays fragmented: %s", f->tmp_path,
         err->message);
     g_clear_error (&err);

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +46,10 @@ G_DEFINE_QUARK (rr - mp4defrag - error - quark, rr_mp4defrag_error);
 #define BOX_STZ2 FOURCC ('s', 't', 'z', '2')
 #define BOX_STCO FOURCC ('s', 't', 'c', 'o')
 #define BOX_CO64 FOURCC ('c', 'o', '6', '4')
+#define BOX_FREE FOURCC ('f', 'r', 'e', 'e')
+#define BOX_MFRA FOURCC ('m', 'f', 'r', 'a')
+#define BOX_SIDX FOURCC ('s', 'i', 'd', 'x')
+#define BOX_STYP FOURCC ('s', 't', 'y', 'p')
 #define BOX_SDTP FOURCC ('s', 'd', 't', 'p')
 #define BOX_MVEX FOURCC ('m', 'v', 'e', 'x')
 #define BOX_TREX FOURCC ('t', 'r', 'e', 'x')
@@ -118,6 +123,7 @@ typedef struct
 {
   int fd;
   guint64 file_size;
+  const guint8 *map;            /* the input mapped, or NULL: pread */
   guint8 *ftyp;
   gsize ftyp_len;
   guint8 *moov;
@@ -802,6 +808,39 @@ read_exact (int fd, guint8 * buf, gsize len, guint64 off)
   return TRUE;
 }
 
+/* Box headers and moofs are a few bytes every few kB of a file that can be
+ * gigabytes: reading them from a mapping costs a page fault where pread
+ * costs a system call and a copy (an hour of recording: 100 000 boxes). */
+static gboolean
+defrag_read (Defrag * d, guint8 * buf, gsize len, guint64 off)
+{
+  if (d->map && off <= d->file_size && len <= d->file_size - off) {
+    memcpy (buf, d->map + off, len);
+    return TRUE;
+  }
+  return read_exact (d->fd, buf, len, off);
+}
+
+static void
+defrag_map (Defrag * d)
+{
+  void *m;
+
+  if (d->file_size == 0 || d->file_size > G_MAXSIZE)
+    return;
+  m = mmap (NULL, d->file_size, PROT_READ, MAP_SHARED, d->fd, 0);
+  if (m != MAP_FAILED)
+    d->map = m;
+}
+
+static void
+defrag_unmap (Defrag * d)
+{
+  if (d->map)
+    munmap ((void *) d->map, d->file_size);
+  d->map = NULL;
+}
+
 static gboolean
 type_is_printable (const guint8 * t)
 {
@@ -825,7 +864,7 @@ load_payload (Defrag * d, guint64 off, guint64 len, const gchar * what)
   }
   buf = g_malloc (len ? len : 1);
   errno = 0;
-  if (!read_exact (d->fd, buf, len, off)) {
+  if (!defrag_read (d, buf, len, off)) {
     fail (d, RR_MP4DEFRAG_ERROR_IO, "cannot read the '%s' box: %s", what,
         errno ? g_strerror (errno) : "unexpected end of file");
     g_free (buf);
@@ -852,7 +891,7 @@ scan_file (Defrag * d)
       break;
     }
     errno = 0;
-    if (!read_exact (d->fd, hdr, 8, off))
+    if (!defrag_read (d, hdr, 8, off))
       goto read_error;
     size = rd32 (hdr);
     type = rd32 (hdr + 4);
@@ -861,7 +900,7 @@ scan_file (Defrag * d)
         cut = TRUE;
         break;
       }
-      if (!read_exact (d->fd, hdr + 8, 8, off + 8))
+      if (!defrag_read (d, hdr + 8, 8, off + 8))
         goto read_error;
       size = rd64 (hdr + 8);
       hdr_len = 16;
@@ -1443,7 +1482,7 @@ write_output (Defrag * d, int out, GByteArray * moov)
       gsize n = MIN (c->size - done, COPY_BUFFER_SIZE);
 
       errno = 0;
-      if (!read_exact (d->fd, buf, n, c->src_offset + done)) {
+      if (!defrag_read (d, buf, n, c->src_offset + done)) {
         g_free (buf);
         return fail (d, RR_MP4DEFRAG_ERROR_IO, "cannot read samples: %s",
             errno ? g_strerror (errno) : "the input file shrank");
@@ -1493,6 +1532,7 @@ rr_mp4_defragment (const gchar * in_path, const gchar * out_path,
     return FALSE;
   }
   d.file_size = st.st_size;
+  defrag_map (&d);
   d.tracks = g_array_new (FALSE, FALSE, sizeof (Track));
   d.chunks = g_array_new (FALSE, FALSE, sizeof (Chunk));
 
@@ -1543,6 +1583,129 @@ done:
   g_array_unref (d.chunks);
   g_free (d.ftyp);
   g_free (d.moov);
+  defrag_unmap (&d);
   close (d.fd);
+  return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Finalising in place */
+
+/* Overwrites the type of every top-level box of a fragmented layout (the
+ * old moov, moof, mfra, sidx, styp) below @end with 'free'. */
+static gboolean
+free_fragment_boxes (Defrag * d, int fd, guint64 end)
+{
+  guint64 off = 0;
+  guint8 hdr[16], free_type[4];
+
+  set32 (free_type, BOX_FREE);
+  while (off + 8 <= end) {
+    guint64 size;
+    guint32 type;
+
+    if (!defrag_read (d, hdr, 8, off))
+      return fail (d, RR_MP4DEFRAG_ERROR_IO, "cannot read: %s",
+          g_strerror (errno));
+    size = rd32 (hdr);
+    type = rd32 (hdr + 4);
+    if (size == 1) {
+      if (!defrag_read (d, hdr + 8, 8, off + 8))
+        return fail (d, RR_MP4DEFRAG_ERROR_IO, "cannot read: %s",
+            g_strerror (errno));
+      size = rd64 (hdr + 8);
+    }
+    if (size < 8 || size > end - off)
+      return fail (d, RR_MP4DEFRAG_ERROR_UNSUPPORTED, "box sizes changed");
+    if (type == BOX_MOOV || type == BOX_MOOF || type == BOX_MFRA
+        || type == BOX_SIDX || type == BOX_STYP) {
+      if (pwrite (fd, free_type, 4, off + 4) != 4)
+        return fail (d, RR_MP4DEFRAG_ERROR_IO, "cannot write: %s",
+            g_strerror (errno));
+    }
+    off += size;
+  }
+  return TRUE;
+}
+
+gboolean
+rr_mp4_finalize (const gchar * path, GError ** error)
+{
+  Defrag d = { 0, };
+  GStatBuf st;
+  GByteArray *moov = NULL;
+  gboolean ok = FALSE, copy = FALSE;
+  guint i;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  d.error = error;
+  d.fd = g_open (path, O_RDWR | O_CLOEXEC, 0);
+  if (d.fd < 0 || fstat (d.fd, &st) != 0) {
+    fail (&d, RR_MP4DEFRAG_ERROR_IO, "cannot open '%s': %s", path,
+        g_strerror (errno));
+    if (d.fd >= 0)
+      close (d.fd);
+    return FALSE;
+  }
+  d.file_size = st.st_size;
+  defrag_map (&d);
+  d.tracks = g_array_new (FALSE, FALSE, sizeof (Track));
+  d.chunks = g_array_new (FALSE, FALSE, sizeof (Chunk));
+
+  if (!scan_file (&d))
+    goto done;
+  if (d.truncated) {
+    /* the tail is not whole boxes: rewrite what can be kept */
+    copy = TRUE;
+    goto done;
+  }
+  moov = build_moov (&d);
+  if (moov == NULL)
+    goto done;
+  /* the samples stay where they are: co64 points into the old mdats */
+  for (i = 0; i < d.tracks->len; i++) {
+    Track *t = &g_array_index (d.tracks, Track, i);
+    guint j = 0;
+
+    for (guint k = 0; k < d.chunks->len && j < t->n_chunks; k++) {
+      Chunk *c = &g_array_index (d.chunks, Chunk, k);
+
+      if (c->track == i)
+        set64 (moov->data + t->co64_entries + 8 * (gsize) j++, c->src_offset);
+    }
+  }
+  /* the new moov first (a crash before the renames leaves the fragmented
+   * file, which plays), then the fragment boxes become 'free' */
+  if (pwrite (d.fd, moov->data, moov->len, d.file_size) != (ssize_t) moov->len
+      || fsync (d.fd) != 0) {
+    fail (&d, RR_MP4DEFRAG_ERROR_IO, "cannot write '%s': %s", path,
+        g_strerror (errno));
+    if (ftruncate (d.fd, d.file_size) != 0)
+      g_clear_error (d.error);
+    goto done;
+  }
+  if (!free_fragment_boxes (&d, d.fd, d.file_size) || fsync (d.fd) != 0) {
+    if (d.error && *d.error == NULL)
+      fail (&d, RR_MP4DEFRAG_ERROR_IO, "cannot write '%s': %s", path,
+          g_strerror (errno));
+    goto done;
+  }
+  ok = TRUE;
+
+done:
+  if (moov)
+    g_byte_array_unref (moov);
+  for (i = 0; i < d.tracks->len; i++)
+    g_array_unref (g_array_index (d.tracks, Track, i).samples);
+  g_array_unref (d.tracks);
+  g_array_unref (d.chunks);
+  g_free (d.ftyp);
+  g_free (d.moov);
+  defrag_unmap (&d);
+  close (d.fd);
+  if (copy)
+    return rr_mp4_defragment (path, path, error);
   return ok;
 }

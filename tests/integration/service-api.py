@@ -291,6 +291,34 @@ def run(svc, work):
     check(statuses[:25] == [201] * 25 and statuses[25] == 503,
           "25 streams per task, the 26th refused (%s)" % statuses)
 
+    # ---- a room that does not answer: the request times out (6 s)
+    pid = subprocess.run(["pgrep", "-f", "tasks/%s/room-0.json" % big],
+                         capture_output=True, text=True).stdout.split()
+    check(len(pid) == 1, "room big runs in its own process")
+    if pid:
+        os.kill(int(pid[0]), signal.SIGSTOP)
+        t0 = time.time()
+        r = svc.request("POST", "/whip/big", raw=offer(ufrag="late"),
+                        content_type="application/sdp", token=None)
+        took = time.time() - t0
+        os.kill(int(pid[0]), signal.SIGCONT)
+        expect_error(r, 504, "InternalError.Timeout", "a frozen room")
+        check(5.5 < took < 9, "after the 6 s request timeout (%.1f s)" % took)
+
+    # ---- stop rules: expire_time, max_idle_time
+    r = svc.request("POST", "/v1/tasks", {"room_id": "expires",
+                                          "expire_time": 2})
+    etid = r.json().get("task_id")
+    r = svc.request("POST", "/v1/tasks", {"room_id": "idles",
+                                          "max_idle_time": 2})
+    itid = r.json().get("task_id")
+    t = svc.wait_status(etid, "stopped", 20)
+    check(t.get("stop_reason") == "expired", "expire_time: stopped, expired "
+          "(%s %s)" % (t.get("status"), t.get("stop_reason")))
+    t = svc.wait_status(itid, "stopped", 20)
+    check(t.get("stop_reason") == "idle", "max_idle_time: stopped, idle "
+          "(%s %s)" % (t.get("status"), t.get("stop_reason")))
+
     # ---- metrics
     r = svc.request("GET", "/metrics")
     text = r.text

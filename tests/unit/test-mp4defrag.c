@@ -703,6 +703,84 @@ test_in_place (void)
   g_free (dir);
 }
 
+/* rr_mp4_finalize: the same samples, a normal MP4 with the moov at the
+ * end, the media never copied (the mdat boxes keep their offsets). */
+static void
+test_finalize (void)
+{
+  gchar *dir, *in, *ref, *boxes, *moov = NULL, *ref_boxes;
+  gsize moov_len = 0;
+  GError *err = NULL;
+  GStatBuf before, after;
+
+  if (!have_tools ())
+    return;
+  dir = g_dir_make_tmp ("rr-mp4defrag-XXXXXX", NULL);
+  in = g_build_filename (dir, "in.mp4", NULL);
+  ref = g_build_filename (dir, "ref.mp4", NULL);
+  record (pipeline_av_opus, in);
+  g_assert_true (rr_mp4_defragment (in, ref, &err));
+  g_assert_no_error (err);
+  ref_boxes = top_level_boxes (in, NULL, NULL);
+  g_assert_nonnull (strstr (ref_boxes, "moof"));
+  g_assert_cmpint (g_stat (in, &before), ==, 0);
+
+  g_assert_true (rr_mp4_finalize (in, &err));
+  g_assert_no_error (err);
+  g_assert_cmpint (g_stat (in, &after), ==, 0);
+  boxes = top_level_boxes (in, &moov, &moov_len);
+  g_test_message ("before: %s; after: %s", ref_boxes, boxes);
+  /* ftyp, the old moov and every moof now 'free', the mdats, then the moov */
+  g_assert_true (g_str_has_prefix (boxes, "ftyp free "));
+  g_assert_true (g_str_has_suffix (boxes, " moov"));
+  g_assert_nonnull (strstr (boxes, " mdat "));
+  g_assert_null (strstr (boxes, "moof"));
+  g_assert_false (mem_contains (moov, moov_len, "mvex"));
+  g_assert_true (mem_contains (moov, moov_len, "co64"));
+  /* only a moov was added */
+  g_assert_cmpint (after.st_size, ==, before.st_size + (gint64) moov_len + 8);
+  assert_decodes_cleanly (in);
+  assert_same_packets (ref, in);
+  g_assert_cmpfloat_with_epsilon (probe_duration (in), probe_duration (ref),
+      0.01);
+  /* a second run sees a normal file */
+  g_assert_false (rr_mp4_finalize (in, &err));
+  g_assert_error (err, RR_MP4DEFRAG_ERROR, RR_MP4DEFRAG_ERROR_NOT_FRAGMENTED);
+  g_clear_error (&err);
+
+  g_free (boxes);
+  g_free (ref_boxes);
+  g_free (moov);
+  remove_dir (dir);
+  g_free (in);
+  g_free (ref);
+  g_free (dir);
+}
+
+/* A file cut by a kill is rewritten (rr_mp4_defragment) instead. */
+static void
+test_finalize_truncated (void)
+{
+  gchar *dir, *in;
+  GError *err = NULL;
+  GStatBuf st;
+
+  if (!have_tools ())
+    return;
+  dir = g_dir_make_tmp ("rr-mp4defrag-XXXXXX", NULL);
+  in = g_build_filename (dir, "in.mp4", NULL);
+  record (pipeline_video_only, in);
+  g_assert_cmpint (g_stat (in, &st), ==, 0);
+  g_assert_cmpint (truncate (in, st.st_size - 100), ==, 0);
+  g_assert_true (rr_mp4_finalize (in, &err));
+  g_assert_no_error (err);
+  assert_normal_mp4 (in);
+  assert_decodes_cleanly (in);
+  remove_dir (dir);
+  g_free (in);
+  g_free (dir);
+}
+
 /* Random byte flips and cuts of a real recording: errors are fine, crashes
  * (under ASan/UBSan), hangs and huge outputs are not. */
 static void
@@ -868,6 +946,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mp4defrag/late-track", test_late_track);
   g_test_add_func ("/mp4defrag/empty-track", test_empty_track);
   g_test_add_func ("/mp4defrag/in-place", test_in_place);
+  g_test_add_func ("/mp4defrag/finalize", test_finalize);
+  g_test_add_func ("/mp4defrag/finalize-truncated", test_finalize_truncated);
   g_test_add_func ("/mp4defrag/corrupted", test_corrupted);
   return g_test_run ();
 }
