@@ -308,10 +308,13 @@ def run(svc, work):
     # ---- stop rules: expire_time, max_idle_time
     r = svc.request("POST", "/v1/tasks", {"room_id": "expires",
                                           "expire_time": 2})
-    etid = r.json().get("task_id")
+    check(r.status == 201, "expire_time 2 s: 201 (%d)" % r.status)
+    etid = r.json().get("task_id", "none")
     r = svc.request("POST", "/v1/tasks", {"room_id": "idles",
-                                          "max_idle_time": 2})
-    itid = r.json().get("task_id")
+                                          "max_idle_time": 5})
+    check(r.status == 201, "max_idle_time 5 s: 201 (%d %s)"
+          % (r.status, r.text[:200]))
+    itid = r.json().get("task_id", "none")
     t = svc.wait_status(etid, "stopped", 20)
     check(t.get("stop_reason") == "expired", "expire_time: stopped, expired "
           "(%s %s)" % (t.get("status"), t.get("stop_reason")))
