@@ -200,6 +200,21 @@ typedef struct
   gchar type[5];
 } Box;
 
+/* Big-endian reads at any alignment (GST_READ_UINT32_BE may load a whole
+ * word from an unaligned address, which UBSan rejects). */
+static guint32
+read_be32 (const guint8 * p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
+      ((guint32) p[2] << 8) | (guint32) p[3];
+}
+
+static guint64
+read_be64 (const guint8 * p)
+{
+  return ((guint64) read_be32 (p) << 32) | read_be32 (p + 4);
+}
+
 static GArray *
 top_boxes (const guint8 * d, gsize len)
 {
@@ -212,10 +227,10 @@ top_boxes (const guint8 * d, gsize len)
 
     memset (&b, 0, sizeof (b));
     b.offset = off;
-    b.size = GST_READ_UINT32_BE (d + off);
+    b.size = read_be32 (d + off);
     memcpy (b.type, d + off + 4, 4);
     if (b.size == 1 && off + 16 <= len) {
-      b.size = GST_READ_UINT64_BE (d + off + 8);
+      b.size = read_be64 (d + off + 8);
       hdr = 16;
     } else if (b.size == 0) {
       b.size = len - off;
@@ -244,7 +259,7 @@ moof_samples (const guint8 * d, const Box * moof)
   const guint8 *p = find_fourcc (d + moof->offset, moof->size, "trun");
 
   g_assert_nonnull (p);
-  return GST_READ_UINT32_BE (p + 8);
+  return read_be32 (p + 8);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -6,6 +6,8 @@
 #include "serviceconfig.h"
 #include "roomconfig.h"
 
+#include "unit-gst.h"
+
 #include <string.h>
 
 #define TOKEN "service-token-0123456789"
@@ -371,6 +373,8 @@ test_rate_limiter (void)
 int
 main (int argc, char **argv)
 {
+  /* room configs ask the registry which codecs a format takes */
+  unit_gst_init (&argc, &argv, "serviceconfig");
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/serviceconfig/defaults", test_config_defaults);
   g_test_add_func ("/serviceconfig/errors", test_config_errors);
