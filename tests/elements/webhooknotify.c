@@ -531,6 +531,54 @@ GST_START_TEST (test_receiver_down_then_up)
 
 GST_END_TEST;
 
+/* Two URLs, one of them down: the other gets every event at once (a
+ * destination's outage never holds another back); the down one gets them
+ * all, in order, once it is up. */
+GST_START_TEST (test_two_urls_one_down)
+{
+  Receiver up = { 0 }, down = { 0 };
+  guint port_down = free_port (), i;
+  gchar *spool = g_build_filename (tmpdir, "spool2", NULL);
+  GstElement *child, *n;
+  gchar *urls;
+  guint pending;
+
+  receiver_start (&up, 0, 0);
+  n = make_notifier (up.port, spool, &child);
+  urls = g_strdup_printf ("http://127.0.0.1:%u/hook,http://127.0.0.1:%u/hook",
+      up.port, port_down);
+  g_object_set (n, "urls", urls, NULL);
+  g_free (urls);
+  fail_unless_equals_int (gst_element_set_state (n, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  for (i = 1; i <= 10; i++)
+    post_split (child, i);
+  fail_unless_equals_int (receiver_wait (&up, 10, 5), 10);
+  check_split_order (&up, 1, 10, 1);
+  /* the other destination's ten are still pending (retried every second) */
+  g_usleep (1200 * 1000);
+  fail_unless (get_u64 (n, "failed-attempts") >= 1);
+  g_object_get (n, "pending", &pending, NULL);
+  fail_unless_equals_int (pending, 10);
+
+  receiver_start (&down, port_down, 0);
+  fail_unless_equals_int (receiver_wait (&down, 10, 10), 10);
+  check_split_order (&down, 1, 10, 1);
+  for (i = 0; i < 50 && get_u64 (n, "delivered") < 20; i++)
+    g_usleep (20 * 1000);
+  fail_unless_equals_uint64 (get_u64 (n, "delivered"), 20);
+  /* each destination got each event once */
+  fail_unless_equals_int (receiver_wait (&up, 11, 0), 10);
+
+  gst_element_set_state (n, GST_STATE_NULL);
+  gst_object_unref (n);
+  receiver_clear (&up);
+  receiver_clear (&down);
+  g_free (spool);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_restart_delivers_pending)
 {
   Receiver r = { 0 };
@@ -655,6 +703,7 @@ webhooknotify_suite (void)
   tcase_add_checked_fixture (tc, tempdir_setup, tempdir_cleanup);
   tcase_add_test (tc, test_split_recording_events);
   tcase_add_test (tc, test_receiver_down_then_up);
+  tcase_add_test (tc, test_two_urls_one_down);
   tcase_add_test (tc, test_restart_delivers_pending);
   tcase_add_test (tc, test_slow_receiver_does_not_stall);
   tcase_add_test (tc, test_bad_settings);
