@@ -17,6 +17,7 @@
 #include "serviceconfig.h"
 #include "servicetask.h"
 #include "ids.h"
+#include "jsonmsg.h"
 #include "sidecar.h"
 
 #include <gio/gio.h>
@@ -452,8 +453,10 @@ read_json_body (RrService * svc, SoupServerMessage * msg, gboolean optional)
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL),
           g_bytes_get_size (bytes), &err)) {
-    reply_error (svc, msg, 400, "InvalidParameter.Body", "not JSON: %s",
-        err->message);
+    gchar *valid = g_utf8_make_valid (err->message, -1);
+
+    reply_error (svc, msg, 400, "InvalidParameter.Body", "not JSON: %s", valid);
+    g_free (valid);
     g_error_free (err);
   } else if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
     reply_error (svc, msg, 400, "InvalidParameter.Body", "the body must be "
@@ -761,9 +764,9 @@ check_rule_body (RrService * svc, SoupServerMessage * msg, JsonObject * body,
 
     if (!g_strv_contains (keys, name) || (!create
             && !g_str_equal (name, "enabled"))) {
-      code = g_strconcat ("InvalidParameter.", name, NULL);
-      reply_error (svc, msg, 400, "InvalidParameter.Body", "$.%s: unknown "
-          "key (a rule has %s)", name, create ? "app, match, task, enabled" :
+      code = rr_json_key_path ("$", name);
+      reply_error (svc, msg, 400, "InvalidParameter.Body", "%s: unknown "
+          "key (a rule has %s)", code, create ? "app, match, task, enabled" :
           "only \"enabled\" to change");
       g_free (code);
       return FALSE;
@@ -801,7 +804,8 @@ h_rules_create (RrService * svc, SoupServerMessage * msg, gchar ** args,
     goto out;
   }
   match = json_object_get_string_member_with_default (body, "match", NULL);
-  if (match && (*match == '\0' || strlen (match) > 128)) {
+  if (match && (*match == '\0' || strlen (match) > 128
+          || !g_utf8_validate (match, -1, NULL))) {
     reply_error (svc, msg, 400, "InvalidParameter.Match", "$.match: a glob "
         "of room ids (* and ?), 1–128 characters");
     goto out;

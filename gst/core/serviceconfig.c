@@ -8,6 +8,7 @@
 
 #include "serviceconfig.h"
 #include "roomconfig.h"
+#include "jsonmsg.h"
 
 #include <string.h>
 
@@ -113,11 +114,14 @@ parse (JsonObject * root, RrServiceConfig * c, GError ** error)
   json_object_iter_init (&iter, root);
   while (json_object_iter_next (&iter, &name, &node)) {
     if (!g_strv_contains (service_keys, name)) {
+      gchar *path = rr_json_key_path ("$", name);
+
       g_set_error (error, RR_CONFIG_ERROR, RR_CONFIG_ERROR_UNKNOWN_KEY,
-          "$.%s: unknown key (known: listen, tokens, state_dir, archive_dir, "
+          "%s: unknown key (known: listen, tokens, state_dir, archive_dir, "
           "max_tasks, max_streams_per_task, requests_per_second, "
           "max_body_bytes, request_timeout_s, max_restarts, task_defaults, "
-          "hlsjs)", name);
+          "hlsjs)", path);
+      g_free (path);
       return FALSE;
     }
   }
@@ -205,6 +209,13 @@ rr_service_config_load_data (const gchar * data, gssize length, GError ** error)
   JsonNode *root;
 
   if (!json_parser_load_from_data (parser, data, length, error)) {
+    /* json-glib quotes what it could not parse as it is: maybe not UTF-8 */
+    if (error && *error && !g_utf8_validate ((*error)->message, -1, NULL)) {
+      gchar *valid = g_utf8_make_valid ((*error)->message, -1);
+
+      g_free ((*error)->message);
+      (*error)->message = valid;
+    }
     g_object_unref (parser);
     return NULL;
   }
@@ -639,8 +650,11 @@ rr_task_body_modify (JsonObject * body, JsonObject * changes,
   json_object_iter_init (&iter, changes);
   while (json_object_iter_next (&iter, &name, &value)) {
     if (!g_str_equal (name, "subscribe") && !g_str_equal (name, "mix")) {
-      invalid (error, "body", "$.%s: a running task changes only its "
-          "\"subscribe\" lists and its \"mix\" layout", name);
+      gchar *path = rr_json_key_path ("$", name);
+
+      invalid (error, "body", "%s: a running task changes only its "
+          "\"subscribe\" lists and its \"mix\" layout", path);
+      g_free (path);
       return FALSE;
     }
     if (g_str_equal (name, "mix") && JSON_NODE_HOLDS_OBJECT (value)) {
@@ -651,8 +665,11 @@ rr_task_body_modify (JsonObject * body, JsonObject * changes,
       json_object_iter_init (&mi, json_node_get_object (value));
       while (json_object_iter_next (&mi, &mname, &mvalue)) {
         if (!g_strv_contains (modifiable_mix_keys, mname)) {
-          invalid (error, "mix", "$.mix.%s: only layout, main_participant, "
-              "regions and watermarks change while recording", mname);
+          gchar *path = rr_json_key_path ("$.mix", mname);
+
+          invalid (error, "mix", "%s: only layout, main_participant, "
+              "regions and watermarks change while recording", path);
+          g_free (path);
           return FALSE;
         }
       }
