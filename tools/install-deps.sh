@@ -73,14 +73,15 @@ if [ "$mode" = list ]; then
   exit 0
 fi
 
-# The npm packages of the browser tests (hls.js, playwright-core), exactly
+# The npm packages of the tests (hls.js, playwright-core, s3rver), exactly
 # as locked.  Without npm they are not installed (tests/integration/hlsjs.sh
 # and service-browser.sh are then skipped): nodejs is not in PACKAGES
 # because Debian's lacks npm.
 browser_dir=$(cd "$(dirname "$0")/.." && pwd)/tests/browser
 npm_deps () {
   [ ! -d "$browser_dir/node_modules/hls.js" ] ||
-    [ ! -d "$browser_dir/node_modules/playwright-core" ] || return 0
+    [ ! -d "$browser_dir/node_modules/playwright-core" ] ||
+    [ ! -d "$browser_dir/node_modules/s3rver" ] || return 0
   if [ "$mode" = check ]; then
     echo "$me: missing: $browser_dir/node_modules (npm ci --prefix $browser_dir)" >&2
     return 1
