@@ -9,6 +9,8 @@
 #include "roomcontrol.h"
 
 #include <gio/gio.h>
+
+#include "jsonmsg.h"
 #include <string.h>
 #include <unistd.h>
 
@@ -131,7 +133,7 @@ handle_command (RrRoomControl * self, const gchar * line)
   const gchar *cmd;
 
   if (!json_parser_load_from_data (parser, line, -1, &err)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+      || !rr_json_root_is_object (parser)) {
     g_printerr ("roomrec: control channel: not a JSON object: %s\n",
         err ? err->message : line);
     g_clear_error (&err);

@@ -458,7 +458,7 @@ read_json_body (RrService * svc, SoupServerMessage * msg, gboolean optional)
     reply_error (svc, msg, 400, "InvalidParameter.Body", "not JSON: %s", valid);
     g_free (valid);
     g_error_free (err);
-  } else if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+  } else if (!rr_json_root_is_object (parser)) {
     reply_error (svc, msg, 400, "InvalidParameter.Body", "the body must be "
         "a JSON object");
   } else {

@@ -11,6 +11,7 @@
 
 #include "service.h"
 #include "ids.h"
+#include "jsonmsg.h"
 #include "sidecar.h"
 
 #include <glib/gstdio.h>
@@ -617,7 +618,7 @@ on_line (GObject * source, GAsyncResult * result, gpointer data)
     return;                     /* the process ended; on_process_exit follows */
   parser = json_parser_new ();
   if (json_parser_load_from_data (parser, line, -1, NULL)
-      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      && rr_json_root_is_object (parser))
     on_event (t, json_node_get_object (json_parser_get_root (parser)));
   g_object_unref (parser);
   g_free (line);

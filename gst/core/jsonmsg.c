@@ -200,3 +200,11 @@ rr_json_type_error (GError ** error, GQuark domain, gint code,
   g_free (got);
   return FALSE;
 }
+
+gboolean
+rr_json_root_is_object (JsonParser * parser)
+{
+  JsonNode *root = json_parser_get_root (parser);
+
+  return root != NULL && JSON_NODE_HOLDS_OBJECT (root);
+}

@@ -44,4 +44,8 @@ void rr_json_set_error (GError ** error, GQuark domain, gint code,
 gboolean rr_json_type_error (GError ** error, GQuark domain, gint code,
     const gchar * path, const gchar * expected, JsonNode * node);
 
+/* Whether @parser read a document whose root is an object (an empty text
+ * gives no root at all). */
+gboolean rr_json_root_is_object (JsonParser * parser);
+
 G_END_DECLS

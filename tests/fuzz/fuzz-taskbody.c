@@ -25,6 +25,7 @@
  */
 #include "serviceconfig.h"
 #include "roomconfig.h"
+#include "jsonmsg.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,7 +56,7 @@ parse_object (const gchar * text, gssize len)
   JsonObject *o = NULL;
 
   if (json_parser_load_from_data (p, text, len, NULL)
-      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+      && rr_json_root_is_object (p))
     o = json_object_ref (json_node_get_object (json_parser_get_root (p)));
   g_object_unref (p);
   return o;
