@@ -2356,23 +2356,42 @@ make_notifier (RrRoom * room, GError ** error)
   return TRUE;
 }
 
+static void
+notify_node (RrRoom * room, const gchar * type, JsonNode * node)
+{
+  gchar *json = json_to_string (node, FALSE);
+  gboolean ok = FALSE;
+
+  g_signal_emit_by_name (room->notifier, "notify-event", type, json, &ok);
+  if (!ok)
+    g_printerr ("roomrec: the %s webhook could not be queued\n", type);
+  g_free (json);
+}
+
+static void
+notify_object (RrRoom * room, const gchar * type, JsonObject * fields)
+{
+  JsonNode *node;
+
+  if (room->notifier == NULL)
+    return;
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (node, fields);
+  notify_node (room, type, node);
+  json_node_unref (node);
+}
+
 /* An event of the launcher's own (the report, uploads). */
 static void
 notify_event (RrRoom * room, const gchar * type, JsonBuilder * fields)
 {
   JsonNode *node;
-  gchar *json;
-  gboolean ok = FALSE;
 
   if (room->notifier == NULL)
     return;
   node = json_builder_get_root (fields);
-  json = json_to_string (node, FALSE);
-  g_signal_emit_by_name (room->notifier, "notify-event", type, json, &ok);
-  if (!ok)
-    g_printerr ("roomrec: the %s webhook could not be queued\n", type);
+  notify_node (room, type, node);
   json_node_unref (node);
-  g_free (json);
 }
 
 RrRoom *
@@ -2524,37 +2543,19 @@ recover_leftovers (RrRoom * room, GError ** error)
   for (guint i = 0; i < left->len; i++) {
     RrRecoveredFile *f = g_ptr_array_index (left, i);
     JsonObject *o = json_object_new ();
-    JsonBuilder *b = json_builder_new ();
-    const gchar *where = f->path ? f->path : f->tmp_path;
 
     g_print ("roomrec: left by an earlier run: %s: %s\n", f->tmp_path,
         f->reason);
-    json_object_set_string_member (o, "tmp-location", f->tmp_path);
-    if (f->path)
-      json_object_set_string_member (o, "location", f->path);
+    json_object_set_string_member (o, "recording_id", c->recording_id);
+    json_object_set_string_member (o, "room_id", c->room_id);
+    json_object_set_string_member (o, "file_path", f->path ? f->path :
+        f->tmp_path);
+    json_object_set_string_member (o, "tmp_path", f->tmp_path);
     json_object_set_boolean_member (o, "recovered", f->recovered);
     json_object_set_string_member (o, "reason", f->reason);
     json_object_set_int_member (o, "size", (gint64) f->size);
-    observe (room, "archive-recovered", o);
-
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "recording_id");
-    json_builder_add_string_value (b, c->recording_id);
-    json_builder_set_member_name (b, "room_id");
-    json_builder_add_string_value (b, c->room_id);
-    json_builder_set_member_name (b, "file_path");
-    json_builder_add_string_value (b, where);
-    json_builder_set_member_name (b, "tmp_path");
-    json_builder_add_string_value (b, f->tmp_path);
-    json_builder_set_member_name (b, "recovered");
-    json_builder_add_boolean_value (b, f->recovered);
-    json_builder_set_member_name (b, "reason");
-    json_builder_add_string_value (b, f->reason);
-    json_builder_set_member_name (b, "size");
-    json_builder_add_int_value (b, (gint64) f->size);
-    json_builder_end_object (b);
-    notify_event (room, "archive.failed", b);
-    g_object_unref (b);
+    notify_object (room, "archive.failed", o);
+    observe (room, "archive-recovered", o);     /* unrefs */
 
     if (!f->recovered) {
       rr_report_add_failed (room->report, NULL, f->tmp_path, f->reason);

@@ -1128,6 +1128,51 @@ room_url (RrTask * task, GUri * uri)
       query ? query : "");
 }
 
+/* The request to the room's own server for @msg, with the headers that
+ * matter to WHIP (its body is set by the caller). */
+static SoupMessage *
+room_request (RrTask * task, SoupServerMessage * msg)
+{
+  SoupMessageHeaders *from = soup_server_message_get_request_headers (msg);
+  gchar *target = room_url (task, soup_server_message_get_uri (msg));
+  SoupMessage *out = soup_message_new (soup_server_message_get_method (msg),
+      target);
+
+  g_free (target);
+  for (guint i = 0; forwarded_request_headers[i]; i++) {
+    const gchar *v = soup_message_headers_get_list (from,
+        forwarded_request_headers[i]);
+
+    if (v)
+      soup_message_headers_replace (soup_message_get_request_headers (out),
+          forwarded_request_headers[i], v);
+  }
+  return out;
+}
+
+/* The room's answer (@status, @headers, @body) as the answer to @msg. */
+static void
+reply_from_room (RrService * svc, SoupServerMessage * msg, guint status,
+    SoupMessageHeaders * headers, GBytes * body)
+{
+  SoupMessageHeaders *to = soup_server_message_get_response_headers (msg);
+  const gchar *type = soup_message_headers_get_one (headers, "Content-Type");
+
+  for (guint i = 0; forwarded_response_headers[i]; i++) {
+    const gchar *v = soup_message_headers_get_list (headers,
+        forwarded_response_headers[i]);
+
+    if (v)
+      soup_message_headers_replace (to, forwarded_response_headers[i], v);
+  }
+  count_status (svc, status);
+  soup_server_message_set_status (msg, status, NULL);
+  if (body && (g_bytes_get_size (body) > 0 || type))
+    soup_server_message_set_response (msg, type ? type :
+        "application/octet-stream", SOUP_MEMORY_COPY,
+        g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}
+
 static void
 on_proxied_finished (SoupServerMessage * msg, gpointer data)
 {
@@ -1151,25 +1196,8 @@ on_proxy_answer (GObject * source, GAsyncResult * result, gpointer data)
         reply_error (p->svc, p->msg, 502, "InternalError.RoomUnreachable",
             "the room's process did not answer: %s", err->message);
     } else {
-      SoupMessageHeaders *from = soup_message_get_response_headers (p->out);
-      SoupMessageHeaders *to =
-          soup_server_message_get_response_headers (p->msg);
-      const gchar *type = soup_message_headers_get_one (from, "Content-Type");
-      guint status = soup_message_get_status (p->out);
-
-      for (guint i = 0; forwarded_response_headers[i]; i++) {
-        const gchar *v = soup_message_headers_get_list (from,
-            forwarded_response_headers[i]);
-
-        if (v)
-          soup_message_headers_replace (to, forwarded_response_headers[i], v);
-      }
-      count_status (p->svc, status);
-      soup_server_message_set_status (p->msg, status, NULL);
-      if (g_bytes_get_size (body) > 0 || type)
-        soup_server_message_set_response (p->msg, type ? type :
-            "application/octet-stream", SOUP_MEMORY_COPY,
-            g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+      reply_from_room (p->svc, p->msg, soup_message_get_status (p->out),
+          soup_message_get_response_headers (p->out), body);
     }
     soup_server_message_unpause (p->msg);
     g_signal_handler_disconnect (p->msg, p->finished_handler);
@@ -1187,25 +1215,14 @@ static void
 proxy_to_room (RrService * svc, SoupServerMessage * msg, RrTask * task,
     gboolean paused)
 {
-  GUri *uri = soup_server_message_get_uri (msg);
   SoupMessageHeaders *from = soup_server_message_get_request_headers (msg);
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
-  gchar *target = room_url (task, uri);
   Proxied *p = g_new0 (Proxied, 1);
   GBytes *bytes;
 
   p->svc = svc;
   p->msg = g_object_ref (msg);
-  p->out = soup_message_new (soup_server_message_get_method (msg), target);
-  g_free (target);
-  for (guint i = 0; forwarded_request_headers[i]; i++) {
-    const gchar *v = soup_message_headers_get_list (from,
-        forwarded_request_headers[i]);
-
-    if (v)
-      soup_message_headers_replace (soup_message_get_request_headers (p->out),
-          forwarded_request_headers[i], v);
-  }
+  p->out = room_request (task, msg);
   bytes = soup_message_body_flatten (body);
   if (g_bytes_get_size (bytes) > 0)
     soup_message_set_request_body_from_bytes (p->out,
@@ -1467,30 +1484,13 @@ upload_unref (Upload * u)
 static void
 upload_apply_answer (Upload * u)
 {
-  SoupMessageHeaders *to = soup_server_message_get_response_headers (u->msg);
-
   if (u->answer_headers == NULL) {
     reply_error (u->svc, u->msg, 502, "InternalError.RoomUnreachable",
         "the room's process did not take the recording");
     return;
   }
-  for (guint i = 0; forwarded_response_headers[i]; i++) {
-    const gchar *v = soup_message_headers_get_list (u->answer_headers,
-        forwarded_response_headers[i]);
-
-    if (v)
-      soup_message_headers_replace (to, forwarded_response_headers[i], v);
-  }
-  count_status (u->svc, u->status);
-  soup_server_message_set_status (u->msg, u->status, NULL);
-  if (u->answer_body && g_bytes_get_size (u->answer_body) > 0) {
-    const gchar *type = soup_message_headers_get_one (u->answer_headers,
-        "Content-Type");
-
-    soup_server_message_set_response (u->msg, type ? type : "text/plain",
-        SOUP_MEMORY_COPY, g_bytes_get_data (u->answer_body, NULL),
-        g_bytes_get_size (u->answer_body));
-  }
+  reply_from_room (u->svc, u->msg, u->status, u->answer_headers,
+      u->answer_body);
 }
 
 static void
@@ -1589,7 +1589,6 @@ upload_start (RrService * svc, SoupServerMessage * msg, const gchar * room_id)
 {
   RrTask *task = active_task_of_room (svc, room_id);
   SoupMessageHeaders *from = soup_server_message_get_request_headers (msg);
-  gchar *target;
   gint fds[2];
   GError *err = NULL;
   GInputStream *in;
@@ -1615,17 +1614,7 @@ upload_start (RrService * svc, SoupServerMessage * msg, const gchar * room_id)
   u->cancellable = g_cancellable_new ();
   u->pipe = g_unix_output_stream_new (fds[1], TRUE);
   in = g_unix_input_stream_new (fds[0], TRUE);
-  target = room_url (task, soup_server_message_get_uri (msg));
-  u->out = soup_message_new (soup_server_message_get_method (msg), target);
-  g_free (target);
-  for (guint i = 0; forwarded_request_headers[i]; i++) {
-    const gchar *v = soup_message_headers_get_list (from,
-        forwarded_request_headers[i]);
-
-    if (v)
-      soup_message_headers_replace (soup_message_get_request_headers (u->out),
-          forwarded_request_headers[i], v);
-  }
+  u->out = room_request (task, msg);
   soup_message_set_request_body (u->out,
       soup_message_headers_get_content_type (from, NULL), in,
       soup_message_headers_get_encoding (from) ==

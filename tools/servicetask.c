@@ -525,7 +525,9 @@ on_event (RrTask * t, JsonObject * o)
   } else if (g_str_equal (event, "archive-recovered")) {
     /* a file an earlier, killed run left, made playable by this one */
     const gchar *tmp = json_object_get_string_member_with_default (o,
-        "tmp-location", NULL);
+        "tmp_path", NULL);
+    const gchar *path = json_object_get_string_member_with_default (o,
+        "file_path", NULL);
     TaskFile *f = NULL;
 
     for (guint i = 0; tmp && i < t->files->len; i++) {
@@ -536,16 +538,16 @@ on_event (RrTask * t, JsonObject * o)
     }
     if (f == NULL && tmp)
       f = add_file (t, tmp, conn);
-    if (f && location
+    if (f && path
         && json_object_get_boolean_member_with_default (o, "recovered",
             FALSE)) {
       GStatBuf st;
 
       g_free (f->path);
-      f->path = g_strdup (location);
+      f->path = g_strdup (path);
       g_free (f->name);
-      f->name = g_path_get_basename (location);
-      if (g_stat (location, &st) == 0)
+      f->name = g_path_get_basename (path);
+      if (g_stat (path, &st) == 0)
         f->size = st.st_size;
       set_file_status (f, has_storage (t) ? "TRANSFER_READY" :
           "TRANSFER_FINISH");

@@ -1506,6 +1506,39 @@ write_error:
 
 /* ------------------------------------------------------------------------ */
 
+static gboolean
+defrag_open (Defrag * d, const gchar * path, int flags, GStatBuf * st,
+    GError ** error)
+{
+  d->error = error;
+  d->fd = g_open (path, flags | O_CLOEXEC, 0);
+  if (d->fd < 0 || fstat (d->fd, st) != 0) {
+    fail (d, RR_MP4DEFRAG_ERROR_IO, "cannot open '%s': %s", path,
+        g_strerror (errno));
+    if (d->fd >= 0)
+      close (d->fd);
+    return FALSE;
+  }
+  d->file_size = st->st_size;
+  defrag_map (d);
+  d->tracks = g_array_new (FALSE, FALSE, sizeof (Track));
+  d->chunks = g_array_new (FALSE, FALSE, sizeof (Chunk));
+  return TRUE;
+}
+
+static void
+defrag_clear (Defrag * d)
+{
+  for (guint i = 0; i < d->tracks->len; i++)
+    g_array_unref (g_array_index (d->tracks, Track, i).samples);
+  g_array_unref (d->tracks);
+  g_array_unref (d->chunks);
+  g_free (d->ftyp);
+  g_free (d->moov);
+  defrag_unmap (d);
+  close (d->fd);
+}
+
 gboolean
 rr_mp4_defragment (const gchar * in_path, const gchar * out_path,
     GError ** error)
@@ -1516,25 +1549,13 @@ rr_mp4_defragment (const gchar * in_path, const gchar * out_path,
   gchar *tmp_path = NULL;
   int out = -1;
   gboolean ok = FALSE;
-  guint i;
 
   g_return_val_if_fail (in_path != NULL, FALSE);
   g_return_val_if_fail (out_path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  d.error = error;
-  d.fd = g_open (in_path, O_RDONLY | O_CLOEXEC, 0);
-  if (d.fd < 0 || fstat (d.fd, &st) != 0) {
-    fail (&d, RR_MP4DEFRAG_ERROR_IO, "cannot open '%s': %s", in_path,
-        g_strerror (errno));
-    if (d.fd >= 0)
-      close (d.fd);
+  if (!defrag_open (&d, in_path, O_RDONLY, &st, error))
     return FALSE;
-  }
-  d.file_size = st.st_size;
-  defrag_map (&d);
-  d.tracks = g_array_new (FALSE, FALSE, sizeof (Track));
-  d.chunks = g_array_new (FALSE, FALSE, sizeof (Chunk));
 
   if (!scan_file (&d))
     goto done;
@@ -1577,14 +1598,7 @@ done:
   g_free (tmp_path);
   if (moov)
     g_byte_array_unref (moov);
-  for (i = 0; i < d.tracks->len; i++)
-    g_array_unref (g_array_index (d.tracks, Track, i).samples);
-  g_array_unref (d.tracks);
-  g_array_unref (d.chunks);
-  g_free (d.ftyp);
-  g_free (d.moov);
-  defrag_unmap (&d);
-  close (d.fd);
+  defrag_clear (&d);
   return ok;
 }
 
@@ -1640,19 +1654,8 @@ rr_mp4_finalize (const gchar * path, GError ** error)
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  d.error = error;
-  d.fd = g_open (path, O_RDWR | O_CLOEXEC, 0);
-  if (d.fd < 0 || fstat (d.fd, &st) != 0) {
-    fail (&d, RR_MP4DEFRAG_ERROR_IO, "cannot open '%s': %s", path,
-        g_strerror (errno));
-    if (d.fd >= 0)
-      close (d.fd);
+  if (!defrag_open (&d, path, O_RDWR, &st, error))
     return FALSE;
-  }
-  d.file_size = st.st_size;
-  defrag_map (&d);
-  d.tracks = g_array_new (FALSE, FALSE, sizeof (Track));
-  d.chunks = g_array_new (FALSE, FALSE, sizeof (Chunk));
 
   if (!scan_file (&d))
     goto done;
@@ -1697,14 +1700,7 @@ rr_mp4_finalize (const gchar * path, GError ** error)
 done:
   if (moov)
     g_byte_array_unref (moov);
-  for (i = 0; i < d.tracks->len; i++)
-    g_array_unref (g_array_index (d.tracks, Track, i).samples);
-  g_array_unref (d.tracks);
-  g_array_unref (d.chunks);
-  g_free (d.ftyp);
-  g_free (d.moov);
-  defrag_unmap (&d);
-  close (d.fd);
+  defrag_clear (&d);
   if (copy)
     return rr_mp4_defragment (path, path, error);
   return ok;

@@ -11,14 +11,12 @@ records on.
 Environment: ROOMREC, GST_PLUGIN_PATH_1_0, RR_WEBRTC_PEER.
 """
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from servicelib import Service, check, failures  # noqa: E402
+from servicelib import check, run_test  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENS = {"red": "red-token-0123456789ab", "blue": "blue-token-0123456789a"}
@@ -41,7 +39,7 @@ def colour_at(path, at, point, expect):
     return r.returncode == 0, r.stderr.strip()
 
 
-def run(svc):
+def run(svc, work):
     body = {"room_id": "m", "mode": "mixed",
             "mix": {"format": "mp4", "width": 640, "height": 360,
                     "fps": 30, "layout": "floating",
@@ -92,21 +90,5 @@ def run(svc):
     check(ok, "after it blue is (%.1f s) %s" % (change + 1.5, why))
 
 
-def main():
-    work = tempfile.mkdtemp(prefix="service-modify-")
-    svc = Service(work)
-    try:
-        run(svc)
-    finally:
-        svc.stop()
-        if os.environ.get("KEEP"):
-            print("kept", work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    if failures():
-        print("%d check(s) failed" % len(failures()))
-        sys.exit(1)
-
-
 if __name__ == "__main__":
-    main()
+    run_test("service-modify", run, {})

@@ -19,15 +19,13 @@ Environment: ROOMREC, GST_PLUGIN_PATH_1_0, RR_WEBRTC_PEER.
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from servicelib import Service, check, failures  # noqa: E402
+from servicelib import Service, check, run_test  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -216,20 +214,7 @@ def kill9(work):
             receiver.wait(10)
 
 
-def main():
-    mode = sys.argv[1]
-    work = tempfile.mkdtemp(prefix="service-%s-" % mode)
-    try:
-        {"isolation": isolation, "kill9": kill9}[mode](work)
-    finally:
-        if os.environ.get("KEEP"):
-            print("kept", work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    if failures():
-        print("%d check(s) failed" % len(failures()))
-        sys.exit(1)
-
-
 if __name__ == "__main__":
-    main()
+    mode = sys.argv[1]
+    run_test("service-" + mode, {"isolation": isolation,
+                                 "kill9": kill9}[mode])

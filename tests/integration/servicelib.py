@@ -4,8 +4,11 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -23,6 +26,30 @@ def check(cond, what):
 
 def failures():
     return _FAILURES
+
+
+def run_test(name, body, service_config=None):
+    """Runs @body in a new temp dir (kept with KEEP=1): body(svc, work) with
+    a started Service when @service_config is not None (a dict: extra
+    keys), else body(work); exits 1 when a check failed."""
+    work = tempfile.mkdtemp(prefix="%s-" % name)
+    svc = None
+    try:
+        if service_config is not None:
+            svc = Service(work, service_config)
+            body(svc, work)
+        else:
+            body(work)
+    finally:
+        if svc:
+            svc.stop()
+        if os.environ.get("KEEP"):
+            print("kept", work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    if _FAILURES:
+        print("%d check(s) failed" % len(_FAILURES))
+        sys.exit(1)
 
 
 def offer(video_mlines=1, audio=True, direction="sendonly",
