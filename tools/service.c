@@ -851,6 +851,17 @@ out:
   json_object_unref (body);
 }
 
+static Rule *
+lookup_rule (RrService * svc, SoupServerMessage * msg, const gchar * id)
+{
+  Rule *r = find_rule (svc, id);
+
+  if (r == NULL)
+    reply_error (svc, msg, 404, "FailedOperation.RuleNotExist",
+        "there is no rule %s", id);
+  return r;
+}
+
 static void
 h_rule_modify (RrService * svc, SoupServerMessage * msg, gchar ** args,
     GHashTable * query)
@@ -883,13 +894,10 @@ static void
 h_rule_delete (RrService * svc, SoupServerMessage * msg, gchar ** args,
     GHashTable * query)
 {
-  Rule *r = find_rule (svc, args[0]);
+  Rule *r = lookup_rule (svc, msg, args[0]);
 
-  if (r == NULL) {
-    reply_error (svc, msg, 404, "FailedOperation.RuleNotExist",
-        "there is no rule %s", args[0]);
+  if (r == NULL)
     return;
-  }
   g_ptr_array_remove (svc->rules, r);
   save_rules (svc);
   count_status (svc, 204);
