@@ -2128,8 +2128,7 @@ finish_file (GstSplitMuxRec * self, FileRecord * f)
    * in place (a moov appended, the fragments' boxes made 'free': the cost
    * does not grow with the recording's length); if that fails it stays
    * fragmented, still valid */
-  if (self->format == RR_FORMAT_MP4
-      && !rr_mp4_finalize (f->tmp_path, &err)) {
+  if (self->format == RR_FORMAT_MP4 && !rr_mp4_finalize (f->tmp_path, &err)) {
     GST_WARNING_OBJECT (self, "%s stays fragmented: %s", f->tmp_path,
         err->message);
     g_clear_error (&err);

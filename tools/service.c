@@ -16,6 +16,7 @@
 
 #include "serviceconfig.h"
 #include "servicetask.h"
+#include "whipserver.h"
 #include "ids.h"
 #include "jsonmsg.h"
 #include "sidecar.h"
@@ -1166,6 +1167,13 @@ reply_from_room (RrService * svc, SoupServerMessage * msg, guint status,
   SoupMessageHeaders *to = soup_server_message_get_response_headers (msg);
   const gchar *type = soup_message_headers_get_one (headers, "Content-Type");
 
+  if (soup_message_headers_get_one (headers, RR_WHIP_LIMIT_HEADER)) {
+    soup_message_headers_replace (to, "Retry-After", "5");
+    reply_error (svc, msg, status, "FailedOperation.RestrictedStreams",
+        "the room has %u streams already (max_streams_per_task)",
+        svc->config->max_streams_per_task);
+    return;
+  }
   for (guint i = 0; forwarded_response_headers[i]; i++) {
     const gchar *v = soup_message_headers_get_list (headers,
         forwarded_response_headers[i]);

@@ -248,6 +248,9 @@ handle_post (RrWhipServer * self, SoupServerMessage * msg, GHashTable * query)
   if (live_sessions (self) >= self->input->max_sessions) {
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "Retry-After", "5");
+    /* roomrec serve answers this one in its API's error form */
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), RR_WHIP_LIMIT_HEADER, "max_sessions");
     set_text (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
         "the room has max_sessions sessions already");
     return;

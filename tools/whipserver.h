@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 
 typedef struct _RrWhipServer RrWhipServer;
 
+/* Response header of a refusal for the room's session limit. */
+#define RR_WHIP_LIMIT_HEADER "Roomrec-Limit"
+
 /* Listens on @input's address; runs on the thread-default main context. */
 RrWhipServer *rr_whip_server_new (RrRoom * room, const RrInputConfig * input,
     GError ** error);

@@ -21,8 +21,7 @@ G_DEFINE_QUARK (rr - naming - error - quark, rr_naming_error);
 static const gchar *const sora_templates[] = {
   [RR_FILE_SINGLE] = "{recording_id}/{ha}archive-{connection_id}{shard}",
   [RR_FILE_SPLIT] = "{recording_id}/{ha}split-archive-{connection_id}_{index}",
-  [RR_FILE_SPLIT_END] =
-      "{recording_id}/{ha}split-archive-end-{connection_id}",
+  [RR_FILE_SPLIT_END] = "{recording_id}/{ha}split-archive-end-{connection_id}",
   [RR_FILE_PLAYLIST] = "{recording_id}/{ha}archive-{connection_id}",
   [RR_FILE_SEGMENT] = "{recording_id}/{ha}archive-{connection_id}_{index}",
   [RR_FILE_REPORT] = "{recording_id}/{ha}report-{recording_id}",

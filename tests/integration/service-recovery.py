@@ -11,9 +11,10 @@ isolation: two rooms record; one room's process is killed with SIGSEGV.
 kill9: the service and every room are killed with SIGKILL mid-recording
   while the webhook receiver is down (events spooled).  The next start of
   the service restarts the interrupted task; the killed run's unfinished
-  file is made playable, moved into the archive dir and reported
-  (archive.failed with recovered: true and the path); the spooled webhooks
-  of the killed run are delivered, in order, and the recording goes on.
+  file is made playable, moved into the archive dir, reported
+  (archive.failed with recovered: true and the path) and uploaded to the
+  task's S3 bucket; the spooled webhooks of the killed run are delivered,
+  in order, and the recording goes on.
 
 Environment: ROOMREC, GST_PLUGIN_PATH_1_0, RR_WEBRTC_PEER.
 """
@@ -30,11 +31,11 @@ from servicelib import Service, check, run_test  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def publisher(svc, room, seconds, color="ff0000", video="vp8"):
+def publisher(svc, room, seconds, color="ff0000", video="vp8", gop=60):
     return subprocess.Popen([os.environ["RR_WEBRTC_PEER"], "whip-publish",
                              "--url", svc.url + "/whip/" + room,
                              "--duration", str(seconds), "--color", color,
-                             "--video", video],
+                             "--video", video, "--gop", str(gop)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
 
@@ -148,16 +149,35 @@ def kill9(work):
     receiver.stdin.close()
     receiver.wait(10)
     hook = "http://127.0.0.1:%d/hook" % port
+    # an S3 bucket (tests/integration/fake-s3.py, SigV4 checked by botocore)
+    s3 = subprocess.Popen(["/usr/bin/python3", os.path.join(
+        HERE, "fake-s3.py"), "--root", os.path.join(work, "s3"),
+        "--access-key", "AKIDROOMRECTEST", "--secret-key",
+        "roomrec/test+secret"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True)
+    s3_port = int(s3.stdout.readline().split()[1])
     svc = Service(work, {"task_defaults": {
-        "format": "mp4", "webhooks": {"urls": [hook]}}})
+        "format": "mp4", "webhooks": {"urls": [hook]},
+        "storage": {"endpoint": "http://127.0.0.1:%d" % s3_port,
+                    "bucket": "rec", "addressing": "path",
+                    "access_key": "AKIDROOMRECTEST",
+                    "secret_key": "roomrec/test+secret"}}})
     receiver = None
     try:
         t = svc.request("POST", "/v1/tasks", {"room_id": "k"}).json()
         tid = t["task_id"]
         svc.wait_status(tid, "recording")
-        pub = publisher(svc, "k", 8, "ff0000", "h264")
-        time.sleep(5.5)
+        # key frames every 0.5 s: splitmuxsink holds a GOP before the muxer
+        pub = publisher(svc, "k", 20, "ff0000", "h264", gop=15)
+        # 3 s after the file started (ICE and the first key frame take
+        # their time on a loaded machine)
+        t = svc.wait(lambda t: any(f["status"] == "RECORDING"
+                                   for f in t["files"]), tid, 20)
+        check(any(f["status"] == "RECORDING" for f in t.get("files", [])),
+              "the room records a file")
+        time.sleep(3)
         svc.kill_all()
+        pub.terminate()
         pub.wait(60)
         tmp = os.path.join(work, "archive", ".roomrec-tmp", tid)
         left = [os.path.join(d, f) for d, _, fs in os.walk(tmp) for f in fs
@@ -187,13 +207,28 @@ def kill9(work):
         if recovered:
             data = recovered[0].get("data") or recovered[0]
             path = data.get("file_path") or data.get("path")
-            check(path and path.startswith(os.path.join(work, "archive"))
-                  and os.path.exists(path), "…with the path of the "
-                  "recovered file in the archive dir (%s)" % path)
+            check(path and path.startswith(os.path.join(work, "archive") +
+                                           os.sep) and
+                  not path.startswith(os.path.join(work, "archive",
+                                                   ".roomrec-tmp")),
+                  "…with the path of the recovered file in the archive dir "
+                  "(%s)" % path)
+            # uploaded by the restarted room (then deleted locally)
+            key = os.path.relpath(path, os.path.join(work, "archive")) \
+                if path else ""
+            obj = os.path.join(work, "s3", "rec", key)
+            deadline = time.time() + 30
+            while time.time() < deadline and not os.path.exists(obj):
+                time.sleep(0.2)
+            check(os.path.exists(obj), "the recovered file was uploaded "
+                  "(%s)" % key)
+            if os.path.exists(obj):
+                path = obj
             if path and os.path.exists(path):
                 frames, duration = probe(path)
-                # ≤ 1 s fragments: all but the last second or so
-                check(frames >= 60, "the recovered file plays (%d frames, "
+                # 3 s recorded in ≤ 1 s fragments: at least the first
+                # 1.5 s survive the kill
+                check(frames >= 45, "the recovered file plays (%d frames, "
                       "%.1f s)" % (frames, duration))
         types = [e.get("type") for e in read_events(events)]
         first = types.index("recording.started") if \
@@ -212,6 +247,8 @@ def kill9(work):
         if receiver:
             receiver.stdin.close()
             receiver.wait(10)
+        s3.stdin.close()
+        s3.wait(10)
 
 
 if __name__ == "__main__":

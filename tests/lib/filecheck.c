@@ -317,6 +317,18 @@ rr_test_rm_rf (const gchar * path)
   }
 }
 
+/* Big-endian at any alignment (GST_READ_UINT32_BE may load a whole word
+ * from an unaligned address, which UBSan rejects). */
+static guint64
+read_be (const guint8 * p, guint n)
+{
+  guint64 v = 0;
+
+  for (guint i = 0; i < n; i++)
+    v = (v << 8) | p[i];
+  return v;
+}
+
 static gboolean
 find_top_box (const guint8 * d, gsize len, const gchar * fourcc, gsize * off,
     gsize * size)
@@ -324,9 +336,9 @@ find_top_box (const guint8 * d, gsize len, const gchar * fourcc, gsize * off,
   gsize o = 0;
 
   while (o + 8 <= len) {
-    guint64 sz = GST_READ_UINT32_BE (d + o);
+    guint64 sz = read_be (d + o, 4);
     if (sz == 1 && o + 16 <= len)
-      sz = GST_READ_UINT64_BE (d + o + 8);
+      sz = read_be (d + o + 8, 8);
     else if (sz == 0)
       sz = len - o;
     if (sz < 8 || o + sz > len)
