@@ -2608,6 +2608,21 @@ rr_room_start (RrRoom * room, RrRoomStopped stopped, gpointer user_data,
   room->tick = g_timeout_add (TICK_MS, tick, room);
   if (!recover_leftovers (room, error))
     return FALSE;
+  if (c->failover > 0) {
+    /* roomrec serve restarted this recording (SPEC §8, TRTC 306) */
+    JsonObject *o = json_object_new ();
+    gchar *prefix = g_strdup_printf ("ha%u_", c->failover);
+
+    json_object_set_string_member (o, "recording_id", c->recording_id);
+    json_object_set_string_member (o, "room_id", c->room_id);
+    json_object_set_int_member (o, "failover", c->failover);
+    json_object_set_string_member (o, "file_prefix", prefix);
+    json_object_set_string_member (o, "reason", "the recording's process "
+        "ended unasked and was started again");
+    notify_object (room, "failover", o);
+    json_object_unref (o);
+    g_free (prefix);
+  }
   prepare_dtls_certificate ();
 
   for (guint i = 0; i < c->n_inputs; i++) {

@@ -236,6 +236,9 @@ def kill9(work):
         check(first == 0 and "archive.started" in types,
               "the killed run's spooled events came first, in order (%s)"
               % types)
+        fo = [e for e in read_events(events) if e.get("type") == "failover"]
+        check(len(fo) == 1 and (fo[0].get("data") or fo[0]).get("failover")
+              == 1, "a failover event (TRTC 306) for the restart (%s)" % fo)
         ids = [e.get("id") or e.get("event_id") for e in read_events(events)]
         check(len(ids) == len(set(ids)), "each event once")
         svc.request("DELETE", "/v1/tasks/" + tid)
