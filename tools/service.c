@@ -520,8 +520,6 @@ h_metrics (RrService * svc, SoupServerMessage * msg, gchar ** args,
   for (guint i = 0; i < svc->task_order->len; i++) {
     RrTask *t = g_ptr_array_index (svc->task_order, i);
     RrTaskStats st;
-    JsonNode *n;
-    JsonArray *files;
 
     by_status[rr_task_status (t)]++;
     rooms += rr_task_has_process (t);
@@ -535,12 +533,7 @@ h_metrics (RrService * svc, SoupServerMessage * msg, gchar ** args,
     sum.webhook_failures += st.webhook_failures;
     sum.upload_pending += st.upload_pending;
     sum.upload_failures += st.upload_failures;
-    n = rr_task_to_json (t, "");
-    files = json_object_get_array_member (json_node_get_object (n), "files");
-    for (guint f = 0; f < json_array_get_length (files); f++)
-      bytes_written += json_object_get_int_member
-          (json_array_get_object_element (files, f), "size");
-    json_node_unref (n);
+    bytes_written += rr_task_bytes_written (t);
   }
   g_string_append (s, "# HELP roomrec_tasks Tasks by status\n"
       "# TYPE roomrec_tasks gauge\n");
@@ -1010,30 +1003,8 @@ h_task_file (RrService * svc, SoupServerMessage * msg, gchar ** args,
     return;
   }
   path = rr_task_file_path (task, name);
-  if (path == NULL) {
-    /* an HLS segment: next to one of the task's playlists */
-    JsonNode *n = rr_task_to_json (task, "");
-    JsonArray *files = json_object_get_array_member (json_node_get_object (n),
-        "files");
-
-    for (guint i = 0; segment == NULL && i < json_array_get_length (files); i++) {
-      const gchar *p = json_object_get_string_member
-          (json_array_get_object_element (files, i), "path");
-
-      if (g_str_has_suffix (p, ".m3u8") && g_str_has_suffix (name, ".ts")) {
-        gchar *dir = g_path_get_dirname (p);
-        gchar *candidate = g_build_filename (dir, name, NULL);
-
-        if (g_file_test (candidate, G_FILE_TEST_IS_REGULAR))
-          segment = candidate;
-        else
-          g_free (candidate);
-        g_free (dir);
-      }
-    }
-    json_node_unref (n);
-    path = segment;
-  }
+  if (path == NULL)
+    path = segment = rr_task_hls_segment_path (task, name);
   if (path == NULL) {
     reply_error (svc, msg, 404, "FailedOperation.FileNotExist",
         "task %s has no file %s", args[0], name);
@@ -1921,6 +1892,15 @@ on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static gint
+compare_created (gconstpointer a, gconstpointer b)
+{
+  gint64 ca = rr_task_created_us (*(RrTask **) a);
+  gint64 cb = rr_task_created_us (*(RrTask **) b);
+
+  return ca < cb ? -1 : ca > cb;
+}
+
 /* Tasks of the last run; those it left running start again (failover):
  * the room makes its leftovers playable, resumes uploads and webhooks. */
 static void
@@ -1950,23 +1930,7 @@ load_tasks (RrService * svc)
   g_free (dir);
 
   /* oldest first, as they were created */
-  for (guint i = 0; i < loaded->len; i++) {
-    for (guint j = i + 1; j < loaded->len; j++) {
-      RrTask *a = g_ptr_array_index (loaded, i);
-      RrTask *b = g_ptr_array_index (loaded, j);
-      JsonNode *na = rr_task_to_json (a, ""), *nb = rr_task_to_json (b, "");
-
-      if (g_strcmp0 (json_object_get_string_member (json_node_get_object
-                  (na), "created_at"),
-              json_object_get_string_member (json_node_get_object (nb),
-                  "created_at")) > 0) {
-        loaded->pdata[i] = b;
-        loaded->pdata[j] = a;
-      }
-      json_node_unref (na);
-      json_node_unref (nb);
-    }
-  }
+  g_ptr_array_sort (loaded, compare_created);
   for (guint i = 0; i < loaded->len; i++) {
     RrTask *t = g_ptr_array_index (loaded, i);
     GError *err = NULL;

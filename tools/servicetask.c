@@ -1053,6 +1053,43 @@ rr_task_get_stats (RrTask * t, RrTaskStats * stats)
   add_stats (stats, &t->earlier);
 }
 
+gint64
+rr_task_created_us (RrTask * t)
+{
+  return t->created_us;
+}
+
+guint64
+rr_task_bytes_written (RrTask * t)
+{
+  guint64 n = 0;
+
+  for (guint i = 0; i < t->files->len; i++)
+    n += ((TaskFile *) g_ptr_array_index (t->files, i))->size;
+  return n;
+}
+
+gchar *
+rr_task_hls_segment_path (RrTask * t, const gchar * name)
+{
+  if (!g_str_has_suffix (name, ".ts"))
+    return NULL;
+  for (guint i = 0; i < t->files->len; i++) {
+    TaskFile *f = g_ptr_array_index (t->files, i);
+    gchar *dir, *candidate;
+
+    if (!g_str_has_suffix (f->path, ".m3u8"))
+      continue;
+    dir = g_path_get_dirname (f->path);
+    candidate = g_build_filename (dir, name, NULL);
+    g_free (dir);
+    if (g_file_test (candidate, G_FILE_TEST_IS_REGULAR))
+      return candidate;
+    g_free (candidate);
+  }
+  return NULL;
+}
+
 const gchar *
 rr_task_file_path (RrTask * t, const gchar * name)
 {

@@ -81,6 +81,11 @@ gboolean rr_task_has_process (RrTask * task);
 guint rr_task_whip_port (RrTask * task);
 guint rr_task_restarts (RrTask * task);
 void rr_task_get_stats (RrTask * task, RrTaskStats * stats);
+gint64 rr_task_created_us (RrTask * task);
+/* Sum of the sizes of the task's files. */
+guint64 rr_task_bytes_written (RrTask * task);
+/* An HLS segment @name next to one of the task's playlists, or NULL. */
+gchar *rr_task_hls_segment_path (RrTask * task, const gchar * name);
 /* Path of a file of the task by its name (task.files[].name), or NULL. */
 const gchar *rr_task_file_path (RrTask * task, const gchar * name);
 /* The API's task object. */
