@@ -615,6 +615,12 @@ on_line (GObject * source, GAsyncResult * result, gpointer data)
     g_error_free (err);
     return;                     /* t may be gone */
   }
+  /* the timeout is for writes; a quiet room is fine */
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+    g_error_free (err);
+    read_next (t);
+    return;
+  }
   g_clear_error (&err);
   if (line == NULL)
     return;                     /* the process ended; on_process_exit follows */
@@ -804,6 +810,8 @@ rr_task_start (RrTask * t, gboolean failover, GError ** error)
     g_clear_object (&t->process);
     return FALSE;
   }
+  /* a hung room must not hang the service on a write */
+  g_socket_set_timeout (socket, 2);
   t->connection = g_socket_connection_factory_create_connection (socket);
   g_object_unref (socket);
   t->input =

@@ -28,7 +28,11 @@ fail () {
   echo "FAIL: $*"
   if [ -n "$ROOM_LOG" ] && [ -f "$ROOM_LOG" ]; then
     echo "--- roomrec log (last 40 lines)"
-    tail -40 "$ROOM_LOG"
+    if grep -q '^--- roomrec did not stop' "$ROOM_LOG"; then
+      grep -v '^\[New LWP\|^\[Thread ' "$ROOM_LOG" | tail -300
+    else
+      tail -40 "$ROOM_LOG"
+    fi
   fi
   exit 1
 }
@@ -51,6 +55,19 @@ room_start () {
 
 room_stop () {
   kill -INT "$ROOM_PID"
+  # a room that does not finish in 15 s: its threads into the log (gdb)
+  # before timeout's -k kills it, so that a hang can be read afterwards
+  i=0
+  while kill -0 "$ROOM_PID" 2>/dev/null && [ $i -lt 150 ]; do
+    i=$((i + 1))
+    sleep 0.1
+  done
+  if kill -0 "$ROOM_PID" 2>/dev/null && command -v gdb >/dev/null 2>&1; then
+    rr=$(pgrep -P "$ROOM_PID" | head -1)
+    echo "--- roomrec did not stop in 15 s; its threads:" >>"$ROOM_LOG"
+    gdb -batch -p "${rr:-$ROOM_PID}" -ex 'thread apply all bt' \
+      >>"$ROOM_LOG" 2>&1 || true
+  fi
   rc=0
   wait "$ROOM_PID" || rc=$?
   ROOM_PID=
