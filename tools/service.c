@@ -574,22 +574,30 @@ h_metrics (RrService * svc, SoupServerMessage * msg, gchar ** args,
   g_string_free (s, FALSE);
 }
 
+/* 201 and the new task, or the error that refused it. */
 static void
-h_tasks_create (RrService * svc, SoupServerMessage * msg, gchar ** args,
-    GHashTable * query)
+create_and_reply (RrService * svc, SoupServerMessage * msg, JsonObject * body,
+    const gchar * room_id)
 {
-  JsonObject *body = read_json_body (svc, msg, FALSE);
   RrApiError err = { 0, };
-  RrTask *task;
+  RrTask *task = create_task (svc, body, room_id, &err);
 
-  if (body == NULL)
-    return;
-  task = create_task (svc, body, NULL, &err);
   if (task)
     reply_task (svc, msg, 201, task);
   else
     reply_api_error (svc, msg, &err);
   rr_api_error_clear (&err);
+}
+
+static void
+h_tasks_create (RrService * svc, SoupServerMessage * msg, gchar ** args,
+    GHashTable * query)
+{
+  JsonObject *body = read_json_body (svc, msg, FALSE);
+
+  if (body == NULL)
+    return;
+  create_and_reply (svc, msg, body, NULL);
   json_object_unref (body);
 }
 
@@ -690,8 +698,6 @@ h_channel_start (RrService * svc, SoupServerMessage * msg, gchar ** args,
     GHashTable * query)
 {
   JsonObject *body = read_json_body (svc, msg, TRUE);
-  RrApiError err = { 0, };
-  RrTask *task;
 
   if (body == NULL)
     return;
@@ -701,12 +707,7 @@ h_channel_start (RrService * svc, SoupServerMessage * msg, gchar ** args,
     json_object_unref (body);
     return;
   }
-  task = create_task (svc, body, args[0], &err);
-  if (task)
-    reply_task (svc, msg, 201, task);
-  else
-    reply_api_error (svc, msg, &err);
-  rr_api_error_clear (&err);
+  create_and_reply (svc, msg, body, args[0]);
   json_object_unref (body);
 }
 
