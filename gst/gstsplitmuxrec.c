@@ -896,12 +896,13 @@ output_new (GstSplitMuxRec * self, OutputKind kind, GError ** error)
   g_object_set (out->sink, "muxer", mux, "send-keyframe-requests", FALSE,
       "max-size-time", (guint64) 0, "max-size-bytes", self->max_size_bytes,
       "async-finalize", FALSE, "location", "unused", NULL);
-  /* each fragment reaches the disk when the muxer writes it: filesink's
-   * own 64 KiB buffer would hold seconds of a low-bitrate stream that a
-   * killed recorder then loses */
+  /* each fragment reaches the disk soon after the muxer writes it:
+   * filesink's default 64 KiB buffer would hold seconds of a low-bitrate
+   * stream that a killed recorder then loses (its default buffering, only
+   * smaller) */
   file = gst_element_factory_make ("filesink", NULL);
   if (file) {
-    gst_util_set_object_arg (G_OBJECT (file), "buffer-mode", "unbuffered");
+    g_object_set (file, "buffer-size", 4096, NULL);
     g_object_set (out->sink, "sink", file, NULL);
   }
   g_signal_connect (out->sink, "format-location-full",

@@ -36,7 +36,7 @@ for f in $files; do
     # opened less than one fragment (1 s) before the kill: nothing to lose
     echo "$f: empty (opened just before the kill)"; continue
   fi
-  # only the header written (the file is written unbuffered): no media
+  # only the header written (files are written in 4 KiB steps): no media
   # was in it yet, nothing to lose either
   if [ "$(wc -c <"$f")" -lt 2048 ] && ! LC_ALL=C grep -qa -e moof -e "$(printf '\037\103\266\165')" "$f"; then
     echo "$f: header only (opened just before the kill)"; continue
