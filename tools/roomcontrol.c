@@ -77,14 +77,9 @@ static void
 on_observed (RrRoom * room, const gchar * event, JsonObject * fields,
     gpointer data)
 {
-  JsonObject *copy = json_object_new ();
-  JsonObjectIter iter;
-  const gchar *name;
-  JsonNode *value;
+  /* send_object adds "event": not into the room's own object */
+  JsonObject *copy = rr_json_object_copy (fields);
 
-  json_object_iter_init (&iter, fields);
-  while (json_object_iter_next (&iter, &name, &value))
-    json_object_set_member (copy, name, json_node_copy (value));
   send_object (data, event, copy);
   json_object_unref (copy);
 }

@@ -1353,16 +1353,7 @@ start_by_rule (RrService * svc, const gchar * room_id, RrApiError * error)
           "created after them", room_id, r->id);
       return NULL;
     }
-    body = json_object_new ();
-    {
-      JsonObjectIter iter;
-      const gchar *name;
-      JsonNode *value;
-
-      json_object_iter_init (&iter, r->task);
-      while (json_object_iter_next (&iter, &name, &value))
-        json_object_set_member (body, name, json_node_copy (value));
-    }
+    body = rr_json_object_copy (r->task);
     /* the room ends when its last participant leaves, unless the rule
      * says otherwise (Sora: the session's end) */
     if (!json_object_has_member (body, "stop_when_empty"))

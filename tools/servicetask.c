@@ -259,14 +259,8 @@ rr_task_new (const RrServiceConfig * config, const gchar * exe,
   RrTask *t = task_alloc (config, exe);
   RrTaskRun run = { 0, };
   gchar *room_config, *app = NULL;
-  JsonObject *copy = json_object_new ();
-  JsonObjectIter iter;
-  const gchar *name;
-  JsonNode *value;
+  JsonObject *copy = rr_json_object_copy (body);
 
-  json_object_iter_init (&iter, body);
-  while (json_object_iter_next (&iter, &name, &value))
-    json_object_set_member (copy, name, json_node_copy (value));
   if (room_id)
     json_object_set_string_member (copy, "room_id", room_id);
   t->body = copy;
@@ -942,18 +936,12 @@ rr_task_modify (RrTask * t, JsonObject * changes, RrTaskModified done,
     gpointer user_data)
 {
   RrApiError err = { 0, };
-  JsonObject *body = json_object_new ();
-  JsonObjectIter iter;
-  const gchar *name;
-  JsonNode *value;
+  JsonObject *body = rr_json_object_copy (t->body);
   RrTaskRun run = { 0, };
   gchar *room_config;
   PendingModify *m;
   JsonObject *cmd;
 
-  json_object_iter_init (&iter, t->body);
-  while (json_object_iter_next (&iter, &name, &value))
-    json_object_set_member (body, name, json_node_copy (value));
   if (t->status != RR_TASK_RECORDING || t->connection == NULL) {
     rr_api_error_set (&err, 409, "FailedOperation.TaskNotRunning",
         "task %s is %s: only a recording task can be modified", t->id,

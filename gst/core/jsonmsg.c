@@ -208,3 +208,17 @@ rr_json_root_is_object (JsonParser * parser)
 
   return root != NULL && JSON_NODE_HOLDS_OBJECT (root);
 }
+
+JsonObject *
+rr_json_object_copy (JsonObject * o)
+{
+  JsonObject *copy = json_object_new ();
+  JsonObjectIter iter;
+  const gchar *name;
+  JsonNode *value;
+
+  json_object_iter_init (&iter, o);
+  while (json_object_iter_next (&iter, &name, &value))
+    json_object_set_member (copy, name, json_node_copy (value));
+  return copy;
+}

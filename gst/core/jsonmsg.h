@@ -44,6 +44,9 @@ void rr_json_set_error (GError ** error, GQuark domain, gint code,
 gboolean rr_json_type_error (GError ** error, GQuark domain, gint code,
     const gchar * path, const gchar * expected, JsonNode * node);
 
+/* A new object with @o's members (their values are json_node_copy()'d:
+ * nested objects and arrays are shared; replace them, do not change them). */
+JsonObject *rr_json_object_copy (JsonObject * o);
 /* Whether @parser read a document whose root is an object (an empty text
  * gives no root at all). */
 gboolean rr_json_root_is_object (JsonParser * parser);

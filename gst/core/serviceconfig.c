@@ -443,14 +443,8 @@ per_task_state (JsonObject * room, const gchar * key, const gchar * dir_key,
   JsonNode *n = json_object_get_member (room, key);
 
   if (n && JSON_NODE_HOLDS_OBJECT (n)) {
-    JsonObject *copy = json_object_new ();
-    JsonObjectIter iter;
-    const gchar *name;
-    JsonNode *value;
+    JsonObject *copy = rr_json_object_copy (json_node_get_object (n));
 
-    json_object_iter_init (&iter, json_node_get_object (n));
-    while (json_object_iter_next (&iter, &name, &value))
-      json_object_set_member (copy, name, json_node_copy (value));
     set_default_member (copy, dir_key, dir);
     json_object_set_object_member (room, key, copy);
   }
