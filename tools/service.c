@@ -79,6 +79,10 @@ struct _RrService
   gboolean shutting_down;
   guint shutdown_timer;
   guint signals;
+  guint retention_timer;
+  /* counters of the tasks forgotten, so that /metrics' never go back */
+  RrTaskStats forgotten;
+  guint64 forgotten_bytes_written, forgotten_restarts;
 };
 
 /* ------------------------------------------------------------------ */
@@ -380,6 +384,64 @@ add_task (RrService * svc, RrTask * task)
   g_ptr_array_add (svc->task_order, task);
 }
 
+static void
+add_task_counters (RrTask * t, RrTaskStats * sum, guint64 * bytes_written,
+    guint64 * restarts)
+{
+  RrTaskStats st;
+
+  rr_task_get_stats (t, &st);
+  sum->participants += st.participants;
+  sum->bytes_received += st.bytes_received;
+  sum->packets_lost += st.packets_lost;
+  sum->keyframe_requests += st.keyframe_requests;
+  sum->webhook_pending += st.webhook_pending;
+  sum->webhook_failures += st.webhook_failures;
+  sum->upload_pending += st.upload_pending;
+  sum->upload_failures += st.upload_failures;
+  *bytes_written += rr_task_bytes_written (t);
+  *restarts += rr_task_restarts (t);
+}
+
+/* Ended tasks past task_retention_s leave the API and the state dir (a
+ * service that runs for months must not keep every task it ever had). */
+static void
+forget_expired_tasks (RrService * svc)
+{
+  gint64 now = g_get_real_time ();
+
+  for (guint i = 0; i < svc->task_order->len;) {
+    RrTask *t = g_ptr_array_index (svc->task_order, i);
+    GError *err = NULL;
+
+    if (!rr_task_expired (t, now)) {
+      i++;
+      continue;
+    }
+    if (!rr_task_delete_state (t, &err)) {
+      /* tried again at the next round; the task stays meanwhile */
+      rr_service_log ("warning", rr_task_id (t), "could not forget the "
+          "task: %s", err->message);
+      g_clear_error (&err);
+      i++;
+      continue;
+    }
+    rr_service_log ("info", rr_task_id (t), "forgotten (ended more than "
+        "task_retention_s ago); its recordings stay in the archive dir");
+    add_task_counters (t, &svc->forgotten, &svc->forgotten_bytes_written,
+        &svc->forgotten_restarts);
+    g_hash_table_remove (svc->tasks, rr_task_id (t));
+    g_ptr_array_remove_index (svc->task_order, i);
+  }
+}
+
+static gboolean
+retention_timeout_cb (gpointer data)
+{
+  forget_expired_tasks (data);
+  return G_SOURCE_CONTINUE;
+}
+
 /* Creates and starts a task of @body; NULL + @error when refused. */
 static RrTask *
 create_task (RrService * svc, JsonObject * body, const gchar * room_id,
@@ -512,28 +574,20 @@ h_metrics (RrService * svc, SoupServerMessage * msg, gchar ** args,
 {
   GString *s = g_string_new (NULL);
   guint by_status[RR_TASK_FAILED + 1] = { 0, };
-  RrTaskStats sum = { 0, };
-  guint64 rooms = 0, restarts = 0, bytes_written = 0;
+  RrTaskStats sum;
+  guint64 rooms = 0, restarts, bytes_written;
   GHashTableIter iter;
   gpointer key, value;
 
+  sum = svc->forgotten;
+  bytes_written = svc->forgotten_bytes_written;
+  restarts = svc->forgotten_restarts;
   for (guint i = 0; i < svc->task_order->len; i++) {
     RrTask *t = g_ptr_array_index (svc->task_order, i);
-    RrTaskStats st;
 
     by_status[rr_task_status (t)]++;
     rooms += rr_task_has_process (t);
-    restarts += rr_task_restarts (t);
-    rr_task_get_stats (t, &st);
-    sum.participants += st.participants;
-    sum.bytes_received += st.bytes_received;
-    sum.packets_lost += st.packets_lost;
-    sum.keyframe_requests += st.keyframe_requests;
-    sum.webhook_pending += st.webhook_pending;
-    sum.webhook_failures += st.webhook_failures;
-    sum.upload_pending += st.upload_pending;
-    sum.upload_failures += st.upload_failures;
-    bytes_written += rr_task_bytes_written (t);
+    add_task_counters (t, &sum, &bytes_written, &restarts);
   }
   g_string_append (s, "# HELP roomrec_tasks Tasks by status\n"
       "# TYPE roomrec_tasks gauge\n");
@@ -2051,6 +2105,9 @@ rr_service_main (const gchar * argv0, const gchar * filename)
 
   load_rules (&svc);
   load_tasks (&svc);
+  forget_expired_tasks (&svc);
+  svc.retention_timer = g_timeout_add_seconds (MIN (60,
+          svc.config->task_retention_s), retention_timeout_cb, &svc);
   sigint = g_unix_signal_add (SIGINT, on_signal, &svc);
   sigterm = g_unix_signal_add (SIGTERM, on_signal, &svc);
   g_main_loop_run (svc.loop);
@@ -2060,6 +2117,7 @@ rr_service_main (const gchar * argv0, const gchar * filename)
   g_source_remove (sigterm);
   if (svc.shutdown_timer)
     g_source_remove (svc.shutdown_timer);
+  g_source_remove (svc.retention_timer);
   soup_server_disconnect (svc.server);
   g_object_unref (svc.server);
   g_list_free_full (svc.waiting, (GDestroyNotify) waiting_free);

@@ -13,6 +13,8 @@
 #include "ids.h"
 #include "jsonmsg.h"
 #include "sidecar.h"
+#include "spool.h"
+#include "s3upload.h"
 
 #include <glib/gstdio.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A room that died unasked is started again after this long. */
@@ -1201,6 +1204,151 @@ rr_task_to_json (RrTask * t, const gchar * base_url)
   n = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (n, o);
   return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* retention                                                           */
+
+static gboolean
+spools_empty (const gchar * webhooks_dir)
+{
+  GDir *d = g_dir_open (webhooks_dir, 0, NULL);
+  const gchar *name;
+  gboolean empty = TRUE;
+
+  while (empty && d && (name = g_dir_read_name (d))) {
+    gchar *dir = g_build_filename (webhooks_dir, name, NULL);
+    RrSpool *spool = g_file_test (dir, G_FILE_TEST_IS_DIR) ?
+        rr_spool_open (dir, NULL, NULL) : NULL;
+
+    /* a spool that does not open may still hold events: keep it */
+    empty = spool != NULL && rr_spool_count (spool) == 0;
+    rr_spool_close (spool);
+    g_free (dir);
+  }
+  if (d)
+    g_dir_close (d);
+  return empty;
+}
+
+static gboolean
+upload_state_done (const gchar * state_path)
+{
+  JsonParser *parser = json_parser_new ();
+  JsonNode *root;
+  JsonNode *files;
+  gboolean done = TRUE;
+
+  if (!json_parser_load_from_file (parser, state_path, NULL)
+      || (root = json_parser_get_root (parser)) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (root)
+      || (files = json_object_get_member (json_node_get_object (root),
+              "files")) == NULL || !JSON_NODE_HOLDS_ARRAY (files)) {
+    g_object_unref (parser);
+    return FALSE;
+  }
+  for (guint i = 0; done && i < json_array_get_length (json_node_get_array
+          (files)); i++) {
+    JsonNode *n = json_array_get_element (json_node_get_array (files), i);
+    RrS3FileStatus status;
+
+    if (!JSON_NODE_HOLDS_OBJECT (n))
+      continue;
+    if (!rr_s3_file_status_from_name (json_object_get_string_member_with_default
+            (json_node_get_object (n), "status", ""), &status))
+      continue;
+    done = status == RR_S3_STATUS_PROCESSING_FAIL
+        || status == RR_S3_STATUS_TRANSFER_FINISH
+        || status == RR_S3_STATUS_TRANSFER_FAIL
+        || status == RR_S3_STATUS_DELETED;
+  }
+  g_object_unref (parser);
+  return done;
+}
+
+/* every upload state file (uploads-<recording_id>.json) in @dir */
+static gboolean
+uploads_done (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  gboolean done = TRUE;
+
+  while (done && d && (name = g_dir_read_name (d))) {
+    gchar *path;
+
+    if (!g_str_has_suffix (name, ".json"))
+      continue;
+    path = g_build_filename (dir, name, NULL);
+    done = upload_state_done (path);
+    g_free (path);
+  }
+  if (d)
+    g_dir_close (d);
+  return done;
+}
+
+gboolean
+rr_task_expired (RrTask * t, gint64 now_us)
+{
+  gchar *webhooks, *uploads;
+  gboolean delivered;
+
+  if (rr_task_is_active (t) || rr_task_has_process (t) || t->interrupted
+      || t->stopped_us == 0 || g_hash_table_size (t->modifies) > 0
+      || now_us - t->stopped_us <
+      (gint64) t->config->task_retention_s * G_USEC_PER_SEC)
+    return FALSE;
+  webhooks = g_build_filename (t->dir, "webhooks", NULL);
+  uploads = g_build_filename (t->dir, "uploads", NULL);
+  delivered = spools_empty (webhooks) && uploads_done (uploads);
+  g_free (webhooks);
+  g_free (uploads);
+  return delivered;
+}
+
+/* rm -r of a directory this service wrote: symbolic links are removed,
+ * never followed */
+static gboolean
+remove_tree (const gchar * path, GError ** error)
+{
+  GStatBuf st;
+
+  if (g_lstat (path, &st) != 0) {
+    if (errno == ENOENT)
+      return TRUE;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+        "cannot read %s: %s", path, g_strerror (errno));
+    return FALSE;
+  }
+  if (S_ISDIR (st.st_mode)) {
+    GDir *d = g_dir_open (path, 0, error);
+    const gchar *name;
+    gboolean ok = d != NULL;
+
+    while (ok && (name = g_dir_read_name (d))) {
+      gchar *child = g_build_filename (path, name, NULL);
+
+      ok = remove_tree (child, error);
+      g_free (child);
+    }
+    if (d)
+      g_dir_close (d);
+    if (!ok)
+      return FALSE;
+  }
+  if (g_remove (path) != 0 && errno != ENOENT) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+        "cannot remove %s: %s", path, g_strerror (errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+rr_task_delete_state (RrTask * t, GError ** error)
+{
+  return remove_tree (t->dir, error);
 }
 
 void

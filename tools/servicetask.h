@@ -91,6 +91,14 @@ const gchar *rr_task_file_path (RrTask * task, const gchar * name);
 /* The API's task object. */
 JsonNode *rr_task_to_json (RrTask * task, const gchar * base_url);
 
+/* Whether @task ended more than the config's task_retention_s before
+ * @now_us with nothing left to deliver (webhooks spooled, uploads not
+ * yet transferred: those keep it). */
+gboolean rr_task_expired (RrTask * task, gint64 now_us);
+/* Deletes the task's state dir (task.json, room configs and logs, its
+ * spool and upload state); its recordings stay where they are. */
+gboolean rr_task_delete_state (RrTask * task, GError ** error);
+
 void rr_task_free (RrTask * task);
 
 G_END_DECLS

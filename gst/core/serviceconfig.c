@@ -13,12 +13,14 @@
 #include <string.h>
 
 #define MAX_STREAMS 25
+#define MAX_TASK_RETENTION_S (10u * 365 * 24 * 3600)
 #define MAX_SUBSCRIBE_IDS 25
 
 static const gchar *const service_keys[] = {
   "listen", "tokens", "state_dir", "archive_dir", "max_tasks",
   "max_streams_per_task", "requests_per_second", "max_body_bytes",
-  "request_timeout_s", "max_restarts", "task_defaults", "hlsjs", NULL
+  "request_timeout_s", "max_restarts", "task_retention_s", "task_defaults",
+  "hlsjs", NULL
 };
 
 /* Room-config keys of per-participant archives (not with "mixed"). */
@@ -119,8 +121,8 @@ parse (JsonObject * root, RrServiceConfig * c, GError ** error)
       g_set_error (error, RR_CONFIG_ERROR, RR_CONFIG_ERROR_UNKNOWN_KEY,
           "%s: unknown key (known: listen, tokens, state_dir, archive_dir, "
           "max_tasks, max_streams_per_task, requests_per_second, "
-          "max_body_bytes, request_timeout_s, max_restarts, task_defaults, "
-          "hlsjs)", path);
+          "max_body_bytes, request_timeout_s, max_restarts, task_retention_s, "
+          "task_defaults, hlsjs)", path);
       g_free (path);
       return FALSE;
     }
@@ -182,6 +184,8 @@ parse (JsonObject * root, RrServiceConfig * c, GError ** error)
       || !read_uint (root, "request_timeout_s", 1, 3600,
           &c->request_timeout_s, error)
       || !read_uint (root, "max_restarts", 0, 3, &c->max_restarts, error)
+      || !read_uint (root, "task_retention_s", 1, MAX_TASK_RETENTION_S,
+          &c->task_retention_s, error)
       || !read_string (root, "hlsjs", &c->hlsjs, error))
     return FALSE;
   if (c->state_dir == NULL || c->archive_dir == NULL) {
@@ -235,6 +239,7 @@ rr_service_config_load_data (const gchar * data, gssize length, GError ** error)
   c->max_body_bytes = 65536;
   c->request_timeout_s = 6;
   c->max_restarts = 3;
+  c->task_retention_s = 7 * 24 * 3600;
   c->task_defaults = json_object_new ();
   if (!parse (json_node_get_object (root), c, error)) {
     rr_service_config_free (c);

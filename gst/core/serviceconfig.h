@@ -29,6 +29,9 @@ typedef struct
   guint max_body_bytes;         /* default 65536 */
   guint request_timeout_s;      /* default 6 */
   guint max_restarts;           /* default 3 (0–3: ha1_…ha3_) */
+  /* an ended task is forgotten (API, state dir; never its files) this
+   * long after it stopped: default 7 days */
+  guint task_retention_s;
   JsonObject *task_defaults;    /* room-config keys, never NULL */
   gchar *hlsjs;                 /* hls.min.js to serve, or NULL */
 } RrServiceConfig;

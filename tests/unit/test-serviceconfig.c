@@ -45,6 +45,7 @@ test_config_defaults (void)
   g_assert_cmpuint (c->requests_per_second, ==, 20);
   g_assert_cmpuint (c->request_timeout_s, ==, 6);
   g_assert_cmpuint (c->max_restarts, ==, 3);
+  g_assert_cmpuint (c->task_retention_s, ==, 7 * 24 * 3600);
   g_assert_true (rr_service_config_token_ok (c, TOKEN));
   g_assert_false (rr_service_config_token_ok (c, TOKEN "x"));
   g_assert_false (rr_service_config_token_ok (c, "service-token-012345678"));
@@ -83,6 +84,8 @@ test_config_errors (void)
           "\"a\", \"max_tasks\": \"100\"}", "$.max_tasks"},
     {"{\"tokens\": [\"" TOKEN "\"], \"state_dir\": \"s\", \"archive_dir\": "
           "\"a\", \"max_restarts\": 4}", "$.max_restarts"},
+    {"{\"tokens\": [\"" TOKEN "\"], \"state_dir\": \"s\", \"archive_dir\": "
+          "\"a\", \"task_retention_s\": 0}", "$.task_retention_s"},
     {"{\"tokens\": [\"" TOKEN "\"], \"state_dir\": \"s\", \"archive_dir\": "
           "\"a\", \"task_defaults\": []}", "$.task_defaults"},
   };
