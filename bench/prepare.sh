@@ -31,12 +31,16 @@ if [ ! -s "$work/source.mkv" ]; then
   echo "prepare: encoding ${seconds} s 720p30 H.264 + Opus (once) ..."
   # scrolling SMPTE bars so that P-frames are not empty; fixed settings, so
   # the stream is the same on every machine with this x264 (one slice per
-  # frame: ffmpeg -c copy writes each slice of a frame as its own sample)
+  # frame: ffmpeg -c copy writes each slice of a frame as its own sample).
+  # scenecut=0: the scrolling bars make x264 see a scene cut in half of the
+  # frames (5 IDR + 9 I frames a second), nothing like a camera; mp4mux cuts
+  # a fragment at each of them
   gst-launch-1.0 -q -e \
     videotestsrc num-buffers="$frames" pattern=smpte horizontal-speed=4 \
       ! video/x-raw,width=1280,height=720,framerate=30/1,format=I420 \
       ! x264enc bitrate=2500 key-int-max=60 bframes=0 tune=zerolatency \
           speed-preset=veryfast threads=2 sliced-threads=false \
+          option-string=scenecut=0 \
       ! video/x-h264,profile=constrained-baseline \
       ! h264parse ! queue ! mux.video_0 \
     audiotestsrc num-buffers="$audio_buffers" samplesperbuffer=1024 \
