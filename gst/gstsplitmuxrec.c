@@ -220,6 +220,12 @@ struct _GstSplitMuxRecOutput
   /* files_lock */
   FileRecord *current;
   guint files_opened;
+  /* events before its next file opens: they belong to that file */
+  JsonArray *pending_events;
+  /* the number of this output's first file, taken when the output is
+   * made: outputs are made in time order, their splitmuxsinks open their
+   * first files in whatever order their threads run */
+  guint first_index;
 };
 
 struct _GstSplitMuxRecInput
@@ -464,22 +470,23 @@ static void
 add_event_locked (GstSplitMuxRec * self, JsonObject * event)
 {
   GList *l;
-  gboolean added = FALSE;
   gchar *now = rr_time_rfc3339 (g_get_real_time ());
 
   json_object_set_string_member (event, "timestamp", now);
   g_free (now);
+  /* to the open file of every current output, or to the file it opens
+   * next (a splitmuxsink opens its file only once it has a whole GOP) */
   for (l = self->outputs; l; l = l->next) {
     Output *out = l->data;
-    if (out->current) {
-      if (!out->current->events)
-        out->current->events = json_array_new ();
-      json_array_add_object_element (out->current->events,
-          json_object_ref (event));
-      added = TRUE;
-    }
+    JsonArray **events = out->current ? &out->current->events :
+        &out->pending_events;
+
+    if (*events == NULL)
+      *events = json_array_new ();
+    json_array_add_object_element (*events, json_object_ref (event));
   }
-  if (!added)
+  /* before the recording started: for the first files */
+  if (self->outputs == NULL)
     json_array_add_object_element (self->pending_events,
         json_object_ref (event));
   json_object_unref (event);
@@ -587,11 +594,16 @@ on_format_location (GstElement * sink, guint fragment_id, GstSample * sample,
     start_us = running_time_to_unix_us (self, rt);
   }
 
-  /* numbered in the order files open, across restarts: a retired
-   * splitmuxsink may open its last file after the new one started */
+  /* numbered in time order across restarts: an output's first file has
+   * its number from when the output was made (a retired splitmuxsink
+   * still gathering its first GOP may open it after the new one opened
+   * its own); the next files of an output, cut while it is current, are
+   * numbered as they open */
   g_mutex_lock (&self->files_lock);
-  out->files_opened++;
-  index = ++out->track->files_opened;
+  if (out->files_opened++ == 0)
+    index = out->first_index;
+  else
+    index = ++out->track->files_opened;
   g_mutex_unlock (&self->files_lock);
 
   GST_OBJECT_LOCK (self);
@@ -626,10 +638,7 @@ on_format_location (GstElement * sink, guint fragment_id, GstSample * sample,
   g_free (dir);
 
   g_mutex_lock (&self->files_lock);
-  if (json_array_get_length (self->pending_events) > 0) {
-    f->events = self->pending_events;
-    self->pending_events = json_array_new ();
-  }
+  f->events = g_steal_pointer (&out->pending_events);
   if (self->video_input) {
     f->width = self->video_input->width;
     f->height = self->video_input->height;
@@ -853,7 +862,10 @@ output_new (GstSplitMuxRec * self, OutputKind kind, GError ** error)
 
   out->self = self;
   out->kind = kind;
+  g_mutex_lock (&self->files_lock);
   out->track = track_for_kind (self, kind);
+  out->first_index = ++out->track->files_opened;
+  g_mutex_unlock (&self->files_lock);
 
   out->has_video = self->has_video;
   out->has_audio = self->has_audio;
@@ -1194,6 +1206,24 @@ create_outputs_locked (GstSplitMuxRec * self, GError ** error)
         outs = g_list_append (outs, out);
     }
   }
+  g_mutex_lock (&self->files_lock);
+  for (GList * l = outs; l; l = l->next) {
+    guint n = json_array_get_length (self->pending_events);
+
+    out = l->data;
+    for (guint i = 0; i < n; i++) {
+      if (out->pending_events == NULL)
+        out->pending_events = json_array_new ();
+      json_array_add_object_element (out->pending_events,
+          json_object_ref (json_array_get_object_element
+              (self->pending_events, i)));
+    }
+  }
+  if (outs && json_array_get_length (self->pending_events) > 0) {
+    json_array_unref (self->pending_events);
+    self->pending_events = json_array_new ();
+  }
+  g_mutex_unlock (&self->files_lock);
   for (GList * l = outs; l; l = l->next) {
     out = l->data;
     gst_bin_add (GST_BIN (self), out->sink);
@@ -2621,6 +2651,8 @@ report_open_files (GstSplitMuxRec * self)
 static void
 output_free (Output * out)
 {
+  if (out->pending_events)
+    json_array_unref (out->pending_events);
   g_free (out);
 }
 
