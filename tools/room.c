@@ -2801,6 +2801,74 @@ room_maybe_finish (RrRoom * room)
   g_idle_add (stopped_idle, room);
 }
 
+static guint
+undelivered (RrRoom * room)
+{
+  guint n = 0;
+
+  if (room->notifier)
+    g_object_get (room->notifier, "pending", &n, NULL);
+  if (room->uploader)
+    n += rr_s3_uploader_get_pending (room->uploader);
+  return n;
+}
+
+typedef struct
+{
+  RrRoom *room;
+  GMainLoop *loop;
+  gint64 deadline_us;
+  volatile gboolean *cancelled;
+} Delivery;
+
+static gboolean
+delivery_check (gpointer data)
+{
+  Delivery *d = data;
+
+  if (undelivered (d->room) > 0 && !*d->cancelled
+      && g_get_monotonic_time () < d->deadline_us)
+    return G_SOURCE_CONTINUE;
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_REMOVE;
+}
+
+gint
+rr_room_deliver_leftovers (RrRoom * room, gint64 deadline_us,
+    volatile gboolean * cancelled, GError ** error)
+{
+  Delivery d = { room, NULL, deadline_us, cancelled };
+  GMainContext *context = g_main_context_get_thread_default ();
+  guint left;
+
+  if (!start_uploader (room, error))
+    return -1;
+  /* the notifier sends its spool from READY on; nothing else runs */
+  if (gst_element_set_state (room->pipeline, GST_STATE_READY) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "$.webhooks: the notifier could not start (is its spool_dir "
+        "writable, and not in use by a running room?)");
+    return -1;
+  }
+  /* upload events become webhooks on this context: the last ones may
+   * still be queued there when the counts reach 0 */
+  d.loop = g_main_loop_new (context, FALSE);
+  do {
+    g_timeout_add (100, delivery_check, &d);
+    g_main_loop_run (d.loop);
+    while (g_main_context_iteration (context, FALSE));
+    left = undelivered (room);
+  } while (left > 0 && !*cancelled && g_get_monotonic_time () < deadline_us);
+  g_main_loop_unref (d.loop);
+  if (room->uploader)
+    rr_s3_uploader_stop (room->uploader);
+  if (room->notifier)
+    g_object_set (room->notifier, "drain-timeout", (guint64) 0, NULL);
+  gst_element_set_state (room->pipeline, GST_STATE_NULL);
+  return (gint) left;
+}
+
 static gboolean
 stop_timeout_cb (gpointer data)
 {

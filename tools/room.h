@@ -43,6 +43,15 @@ gboolean rr_room_start (RrRoom * room, RrRoomStopped stopped,
 void rr_room_stop (RrRoom * room, RrRoomStopReason reason);
 void rr_room_free (RrRoom * room);
 
+/* Sends what an ended run of the room's recording left undelivered: the
+ * webhook events in its spool and the uploads in its state file, nothing
+ * else (no inputs, no recording).  Runs the thread-default main context
+ * until both are done, @deadline_us (monotonic) passes or *@cancelled
+ * becomes TRUE; returns how many deliveries are still pending (0: all
+ * done), or -1 with @error when the notifier or uploader cannot start. */
+gint rr_room_deliver_leftovers (RrRoom * room, gint64 deadline_us,
+    volatile gboolean * cancelled, GError ** error);
+
 const RrRoomConfig *rr_room_get_config (RrRoom * room);
 guint rr_room_n_participants (RrRoom * room);
 gboolean rr_room_is_stopping (RrRoom * room);

@@ -43,6 +43,9 @@ usage (FILE * to)
   fprintf (to,
       "Usage: roomrec run ROOM.json    record one room until it stops\n"
       "       roomrec check ROOM.json  check a room config and exit\n"
+      "       roomrec deliver ROOM.json  send the webhooks and uploads an\n"
+      "                                ended run of ROOM.json left (spool,\n"
+      "                                upload state); records nothing\n"
       "       roomrec serve SERVE.json the control service: REST API, WHIP\n"
       "                                of every room, dashboard (one port)\n"
       "       roomrec --version\n\n"
@@ -150,6 +153,69 @@ cmd_run (const gchar * filename, gint control_fd)
   return run.exit_code;
 }
 
+/* How long `roomrec deliver` tries before it leaves the rest for the next
+ * time (its receivers may be down for longer). */
+#define DELIVER_MAX_S 60
+
+static gboolean
+on_deliver_signal (gpointer data)
+{
+  *(volatile gboolean *) data = TRUE;
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+cmd_deliver (const gchar * filename)
+{
+  RrRoomConfig *config = load_config (filename);
+  volatile gboolean cancelled = FALSE;
+  GError *err = NULL;
+  RrRoom *room;
+  guint sigint, sigterm;
+  gint left;
+
+  if (config == NULL)
+    return EXIT_USAGE;
+  if (config->webhooks.urls == NULL && !config->storage.enabled) {
+    g_print ("roomrec: %s has neither webhooks nor storage: nothing to "
+        "deliver\n", filename);
+    rr_room_config_free (config);
+    return EXIT_OK;
+  }
+  room = rr_room_new (config, &err);
+  if (room == NULL) {
+    g_printerr ("roomrec: %s\n", err->message);
+    g_error_free (err);
+    rr_room_config_free (config);
+    return EXIT_FAILED;
+  }
+  sigint =
+      g_unix_signal_add (SIGINT, on_deliver_signal, (gpointer) & cancelled);
+  sigterm =
+      g_unix_signal_add (SIGTERM, on_deliver_signal, (gpointer) & cancelled);
+  left =
+      rr_room_deliver_leftovers (room,
+      g_get_monotonic_time () + DELIVER_MAX_S * G_USEC_PER_SEC, &cancelled,
+      &err);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  rr_room_free (room);
+  rr_room_config_free (config);
+  if (left < 0) {
+    g_printerr ("roomrec: %s\n", err->message);
+    g_error_free (err);
+    return EXIT_FAILED;
+  }
+  if (left > 0) {
+    g_printerr ("roomrec: %d deliveries still pending (the webhook receiver "
+        "or the storage does not answer); they stay spooled for the next "
+        "`roomrec deliver` or run of this recording\n", left);
+    return EXIT_FAILED;
+  }
+  g_print ("roomrec: everything delivered\n");
+  return EXIT_OK;
+}
+
 static int
 cmd_check (const gchar * filename)
 {
@@ -214,6 +280,8 @@ main (int argc, char **argv)
     return cmd_run (argv[2], -1);
   if (g_str_equal (argv[1], "check"))
     return cmd_check (argv[2]);
+  if (g_str_equal (argv[1], "deliver"))
+    return cmd_deliver (argv[2]);
   usage (stderr);
   return EXIT_USAGE;
 }

@@ -33,6 +33,10 @@
 
 /* How long a graceful shutdown waits for the rooms to finalise. */
 #define SHUTDOWN_TIMEOUT_S 120
+/* forgetting expired tasks, starting deliveries of leftovers */
+#define HOUSEKEEPING_S 5
+/* `roomrec deliver` processes at a time */
+#define MAX_DELIVERERS 4
 /* Rooms first seen (refused WHIP) are remembered this long. */
 #define ROOM_MEMORY_S 600
 #define MAX_ROOMS_SEEN 10000
@@ -79,7 +83,7 @@ struct _RrService
   gboolean shutting_down;
   guint shutdown_timer;
   guint signals;
-  guint retention_timer;
+  guint housekeeping;
   /* counters of the tasks forgotten, so that /metrics' never go back */
   RrTaskStats forgotten;
   guint64 forgotten_bytes_written, forgotten_restarts;
@@ -435,10 +439,32 @@ forget_expired_tasks (RrService * svc)
   }
 }
 
-static gboolean
-retention_timeout_cb (gpointer data)
+/* Ended tasks whose webhooks or uploads are still undelivered get a
+ * `roomrec deliver` process (a few at a time, each task with its own
+ * back-off). */
+static void
+deliver_leftovers (RrService * svc)
 {
-  forget_expired_tasks (data);
+  guint running = 0;
+
+  for (guint i = 0; i < svc->task_order->len; i++)
+    running += rr_task_is_delivering (g_ptr_array_index (svc->task_order, i));
+  for (guint i = 0; i < svc->task_order->len && running < MAX_DELIVERERS; i++)
+    running += rr_task_deliver_leftovers (g_ptr_array_index (svc->task_order,
+            i));
+}
+
+static gboolean
+housekeeping_cb (gpointer data)
+{
+  RrService *svc = data;
+
+  if (svc->shutting_down) {
+    maybe_quit (svc);
+    return G_SOURCE_CONTINUE;
+  }
+  forget_expired_tasks (svc);
+  deliver_leftovers (svc);
   return G_SOURCE_CONTINUE;
 }
 
@@ -1894,9 +1920,12 @@ handle_early (SoupServer * server, SoupServerMessage * msg, const char *path,
 static void
 maybe_quit (RrService * svc)
 {
-  for (guint i = 0; i < svc->task_order->len; i++)
-    if (rr_task_has_process (g_ptr_array_index (svc->task_order, i)))
+  for (guint i = 0; i < svc->task_order->len; i++) {
+    RrTask *t = g_ptr_array_index (svc->task_order, i);
+
+    if (rr_task_has_process (t) || rr_task_is_delivering (t))
       return;
+  }
   g_main_loop_quit (svc->loop);
 }
 
@@ -1931,6 +1960,7 @@ on_signal (gpointer data)
 
     if (rr_task_is_active (t))
       rr_task_stop (t, "shutdown");
+    rr_task_stop_delivery (t);
   }
   svc->shutdown_timer = g_timeout_add_seconds (SHUTDOWN_TIMEOUT_S,
       shutdown_timeout_cb, svc);
@@ -2106,8 +2136,8 @@ rr_service_main (const gchar * argv0, const gchar * filename)
   load_rules (&svc);
   load_tasks (&svc);
   forget_expired_tasks (&svc);
-  svc.retention_timer = g_timeout_add_seconds (MIN (60,
-          svc.config->task_retention_s), retention_timeout_cb, &svc);
+  svc.housekeeping = g_timeout_add_seconds (HOUSEKEEPING_S, housekeeping_cb,
+      &svc);
   sigint = g_unix_signal_add (SIGINT, on_signal, &svc);
   sigterm = g_unix_signal_add (SIGTERM, on_signal, &svc);
   g_main_loop_run (svc.loop);
@@ -2117,7 +2147,7 @@ rr_service_main (const gchar * argv0, const gchar * filename)
   g_source_remove (sigterm);
   if (svc.shutdown_timer)
     g_source_remove (svc.shutdown_timer);
-  g_source_remove (svc.retention_timer);
+  g_source_remove (svc.housekeeping);
   soup_server_disconnect (svc.server);
   g_object_unref (svc.server);
   g_list_free_full (svc.waiting, (GDestroyNotify) waiting_free);

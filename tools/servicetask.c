@@ -27,6 +27,10 @@
 
 /* A room that died unasked is started again after this long. */
 #define RESTART_DELAY_MS 1000
+/* `roomrec deliver` of an ended task's leftovers: 10 s after the room
+ * ended (its own drain just failed), then 30 s, 60 s … up to an hour */
+#define FIRST_DELIVERY_RETRY_US (G_GINT64_CONSTANT (10) * G_USEC_PER_SEC)
+#define MAX_DELIVERY_RETRY_US (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
 /* A modify the room did not answer in this long failed. */
 #define MODIFY_TIMEOUT_S 5
 
@@ -87,6 +91,14 @@ struct _RrTask
 
   GHashTable *modifies;         /* id → PendingModify* */
   guint64 next_modify_id;
+
+  /* what an ended run left undelivered (webhooks spooled, uploads not
+   * transferred): -1 not known yet, 0 nothing, 1 something */
+  gint leftovers;
+  GSubprocess *deliverer;       /* `roomrec deliver` of the leftovers */
+  GCancellable *deliver_cancel;
+  guint delivery_failures;
+  gint64 next_delivery_us;      /* monotonic */
 
   RrTaskChanged changed;
   gpointer changed_data;
@@ -252,6 +264,7 @@ task_alloc (const RrServiceConfig * config, const gchar * exe)
       g_free);
   t->files = g_ptr_array_new_with_free_func ((GDestroyNotify) task_file_free);
   t->modifies = g_hash_table_new (g_int64_hash, g_int64_equal);
+  t->leftovers = -1;
   return t;
 }
 
@@ -716,6 +729,8 @@ on_process_exit (GObject * source, GAsyncResult * result, gpointer data)
   g_clear_object (&t->process);
   close_channel (t);
   t->whip_port = 0;
+  t->leftovers = -1;
+  t->next_delivery_us = g_get_monotonic_time () + FIRST_DELIVERY_RETRY_US;
   add_stats (&t->earlier, &t->stats);
   memset (&t->stats, 0, sizeof (t->stats));
   g_hash_table_remove_all (t->participants);
@@ -900,6 +915,8 @@ rr_task_kill (RrTask * t)
 {
   if (t->process)
     g_subprocess_force_exit (t->process);
+  if (t->deliverer)
+    g_subprocess_force_exit (t->deliverer);
 }
 
 static gboolean
@@ -1288,23 +1305,122 @@ uploads_done (const gchar * dir)
   return done;
 }
 
+static gboolean
+has_leftovers (RrTask * t)
+{
+  if (t->leftovers < 0) {
+    gchar *webhooks = g_build_filename (t->dir, "webhooks", NULL);
+    gchar *uploads = g_build_filename (t->dir, "uploads", NULL);
+
+    t->leftovers = !(spools_empty (webhooks) && uploads_done (uploads));
+    g_free (webhooks);
+    g_free (uploads);
+  }
+  return t->leftovers > 0;
+}
+
+static gboolean
+is_ended (RrTask * t)
+{
+  return !rr_task_is_active (t) && !rr_task_has_process (t)
+      && !t->interrupted && t->stopped_us != 0;
+}
+
 gboolean
 rr_task_expired (RrTask * t, gint64 now_us)
 {
-  gchar *webhooks, *uploads;
-  gboolean delivered;
+  return is_ended (t) && t->deliverer == NULL
+      && g_hash_table_size (t->modifies) == 0
+      && now_us - t->stopped_us >=
+      (gint64) t->config->task_retention_s * G_USEC_PER_SEC
+      && !has_leftovers (t);
+}
 
-  if (rr_task_is_active (t) || rr_task_has_process (t) || t->interrupted
-      || t->stopped_us == 0 || g_hash_table_size (t->modifies) > 0
-      || now_us - t->stopped_us <
-      (gint64) t->config->task_retention_s * G_USEC_PER_SEC)
+gboolean
+rr_task_is_delivering (RrTask * t)
+{
+  return t->deliverer != NULL;
+}
+
+void
+rr_task_stop_delivery (RrTask * t)
+{
+  if (t->deliverer)
+    g_subprocess_send_signal (t->deliverer, SIGTERM);
+}
+
+static void
+on_deliverer_exit (GObject * source, GAsyncResult * result, gpointer data)
+{
+  RrTask *t = data;
+  GSubprocess *proc = G_SUBPROCESS (source);
+  GError *err = NULL;
+
+  if (!g_subprocess_wait_finish (proc, result, &err)) {
+    /* cancelled: the task is being freed, the process killed */
+    g_error_free (err);
+    return;
+  }
+  /* what is left is read again from the spool and the upload state */
+  t->leftovers = -1;
+  if (g_subprocess_get_successful (proc) && !has_leftovers (t)) {
+    rr_service_log ("info", t->id, "room %s: its undelivered webhooks and "
+        "uploads are delivered", t->room_id);
+    t->delivery_failures = 0;
+  } else {
+    gint64 wait = MIN (MAX_DELIVERY_RETRY_US, (gint64) 30 * G_USEC_PER_SEC
+        << MIN (t->delivery_failures, 10));
+
+    rr_service_log ("warning", t->id, "room %s: webhooks or uploads still "
+        "undelivered (see deliver.log in its state dir); next try in %"
+        G_GINT64_FORMAT " s", t->room_id, wait / G_USEC_PER_SEC);
+    t->delivery_failures++;
+    t->next_delivery_us = g_get_monotonic_time () + wait;
+  }
+  g_clear_object (&t->deliverer);
+  g_clear_object (&t->deliver_cancel);
+}
+
+gboolean
+rr_task_deliver_leftovers (RrTask * t)
+{
+  GSubprocessLauncher *launcher;
+  gchar *config_path, *log_path, *name;
+  GError *err = NULL;
+
+  if (!is_ended (t) || t->deliverer
+      || g_get_monotonic_time () < t->next_delivery_us || !has_leftovers (t))
     return FALSE;
-  webhooks = g_build_filename (t->dir, "webhooks", NULL);
-  uploads = g_build_filename (t->dir, "uploads", NULL);
-  delivered = spools_empty (webhooks) && uploads_done (uploads);
-  g_free (webhooks);
-  g_free (uploads);
-  return delivered;
+  name = g_strdup_printf ("room-%u.json", t->attempt);
+  config_path = g_build_filename (t->dir, name, NULL);
+  g_free (name);
+  if (!g_file_test (config_path, G_FILE_TEST_EXISTS)) {
+    g_free (config_path);
+    t->leftovers = 0;           /* never ran: nothing of it to deliver */
+    return FALSE;
+  }
+  log_path = g_build_filename (t->dir, "deliver.log", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  t->deliverer = g_subprocess_launcher_spawn (launcher, &err, t->exe,
+      "deliver", config_path, NULL);
+  g_object_unref (launcher);
+  g_free (log_path);
+  g_free (config_path);
+  if (t->deliverer == NULL) {
+    rr_service_log ("error", t->id, "cannot start roomrec deliver: %s",
+        err->message);
+    g_error_free (err);
+    t->next_delivery_us = g_get_monotonic_time () + MAX_DELIVERY_RETRY_US;
+    return FALSE;
+  }
+  rr_service_log ("info", t->id, "room %s: delivering the webhooks and "
+      "uploads its last run left", t->room_id);
+  t->deliver_cancel = g_cancellable_new ();
+  g_subprocess_wait_async (t->deliverer, t->deliver_cancel, on_deliverer_exit,
+      t);
+  return TRUE;
 }
 
 /* rm -r of a directory this service wrote: symbolic links are removed,
@@ -1360,6 +1476,13 @@ rr_task_free (RrTask * t)
     g_source_remove (t->restart_timer);
   close_channel (t);
   g_clear_object (&t->process);
+  if (t->deliverer) {
+    /* what it did not deliver stays spooled for the next time */
+    g_cancellable_cancel (t->deliver_cancel);
+    g_subprocess_send_signal (t->deliverer, SIGTERM);
+    g_clear_object (&t->deliverer);
+  }
+  g_clear_object (&t->deliver_cancel);
   g_free (t->exe);
   g_free (t->id);
   g_free (t->room_id);

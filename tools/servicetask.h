@@ -95,6 +95,13 @@ JsonNode *rr_task_to_json (RrTask * task, const gchar * base_url);
  * @now_us with nothing left to deliver (webhooks spooled, uploads not
  * yet transferred: those keep it). */
 gboolean rr_task_expired (RrTask * task, gint64 now_us);
+/* Starts `roomrec deliver` of what an ended task left undelivered, when it
+ * has some and its retry time has come; TRUE when started. */
+gboolean rr_task_deliver_leftovers (RrTask * task);
+gboolean rr_task_is_delivering (RrTask * task);
+/* Asks a running `roomrec deliver` to stop (what it has not delivered
+ * stays spooled). */
+void rr_task_stop_delivery (RrTask * task);
 /* Deletes the task's state dir (task.json, room configs and logs, its
  * spool and upload state); its recordings stay where they are. */
 gboolean rr_task_delete_state (RrTask * task, GError ** error);

@@ -9,6 +9,10 @@
 #   hls         an HLS archive: the playlist and every segment it names
 #   bad-secret  S3 refuses the signature: roomrec exits 1 naming S3's
 #               error, the files are moved to the evacuation dir
+#   deliver     S3 answers 503 to every upload and the room is stopped with
+#               a second signal: its uploads stay pending; once S3 is back,
+#               `roomrec deliver room.json` uploads them (and records
+#               nothing)
 set -eu
 case=$1
 WORK=$(mktemp -d)
@@ -25,6 +29,10 @@ case $case in
   hls) format=hls video=h264 ;;
   bad-secret) secret='not-the-secret' ;;
 esac
+if [ $case = deliver ]; then
+  curl -fsS -X POST "http://127.0.0.1:$s3_port/_fake/fail?count=100000&mode=503" \
+    >/dev/null || fail "cannot make the fake S3 fail"
+fi
 
 cat >"$WORK/room.json" <<EOF
 {
@@ -89,6 +97,41 @@ print(json.dumps(st)[:0], end="")' "$WORK/archive/.roomrec-uploads/uploads-REC1.
       fail "no upload state file"
     grep -q '"DELETED"' "$WORK/archive/.roomrec-uploads/uploads-REC1.json" ||
       fail "the state file has no DELETED file"
+    ;;
+  deliver)
+    kill -INT "$ROOM_PID"
+    i=0
+    until grep -q 'waiting for .* upload' "$ROOM_LOG"; do
+      i=$((i + 1))
+      [ $i -lt 300 ] || fail "the room does not wait for its uploads"
+      sleep 0.1
+    done
+    sleep 1
+    kill -INT "$ROOM_PID"
+    rc=0
+    wait "$ROOM_PID" || rc=$?
+    ROOM_PID=
+    [ $rc = 1 ] || fail "roomrec exited with $rc after a second signal, expected 1"
+    [ ! -f "$bucket/report-REC1.json" ] || fail "an upload got through the 503s"
+    state=$WORK/archive/.roomrec-uploads/uploads-REC1.json
+    grep -q '"TRANSFER' "$state" || fail "no pending upload in $state"
+    curl -fsS -X POST "http://127.0.0.1:$s3_port/_fake/reset" >/dev/null
+    touch "$WORK/before-deliver"
+    sleep 0.01
+    rc=0
+    timeout 90 "$ROOMREC" deliver "$WORK/room.json" >"$WORK/deliver.log" 2>&1 ||
+      rc=$?
+    cat "$WORK/deliver.log"
+    [ $rc = 0 ] || fail "roomrec deliver exited with $rc"
+    grep -q 'everything delivered' "$WORK/deliver.log" || fail "deliver says nothing"
+    [ -f "$bucket/report-REC1.json" ] || fail "no report in the bucket"
+    set -- "$bucket"/archive-*.webm
+    check_media "$1" vp8 opus 2.5
+    if grep -q '"TRANSFER_READY"\|"TRANSFER"' "$state"; then
+      fail "uploads still pending in $state"
+    fi
+    n=$(find "$WORK/archive" "$WORK/s3" -name '*.webm' -newer "$WORK/before-deliver" | wc -l)
+    [ "$n" = 1 ] || fail "expected the one upload of the archive, found $n new .webm files"
     ;;
   bad-secret)
     kill -INT "$ROOM_PID"

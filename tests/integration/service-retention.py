@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """`roomrec serve` forgets ended tasks after task_retention_s: they leave
 the API and the state dir, their recordings stay; a task whose webhooks
-are still spooled is kept; the counters of /metrics never go back."""
+are still spooled is kept; the counters of /metrics never go back.
+Webhooks a stopped room could not deliver (its receiver was down) are
+delivered later by `roomrec deliver`, started by the service."""
 import http.server
 import json
 import os
 import re
+import socket
 import threading
 import time
 
@@ -52,8 +55,65 @@ class FlakyReceiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class Collector(http.server.BaseHTTPRequestHandler):
+    events = []
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        Collector.events.append(self.headers.get("Roomrec-Event-Type"))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def delivered_later(svc, work):
+    """The receiver is down when the room stops, up again afterwards."""
+    port = free_port()
+    late = stopped_task(svc, "late", {
+        "webhooks": {"urls": ["http://127.0.0.1:%d/hooks" % port]}})
+    stopped_at = time.time()
+    check(Collector.events == [], "nothing delivered while the receiver "
+          "is down")
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                               Collector)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    deadline = time.time() + 60
+    while time.time() < deadline and \
+            "recording.report" not in Collector.events:
+        time.sleep(0.2)
+    receiver.shutdown()
+    receiver.server_close()
+    check("recording.report" in Collector.events,
+          "the spooled events are delivered by the service after the stop "
+          "(%s, %.1f s after the stop)" % (Collector.events,
+                                          time.time() - stopped_at))
+    check(len(Collector.events) == len(set(Collector.events)),
+          "each once: %s" % Collector.events)
+    log = os.path.join(work, "state", "tasks", late, "deliver.log")
+    deadline = time.time() + 10
+    text = ""
+    while time.time() < deadline:
+        with open(log) as f:
+            text = f.read()
+        if "everything delivered" in text:
+            break
+        time.sleep(0.2)
+    check("everything delivered" in text, "roomrec deliver says so: %r"
+          % text[-300:])
+    return late
+
+
 def body(svc, work):
     tasks_dir = os.path.join(work, "state", "tasks")
+    late = delivered_later(svc, work)
     receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
                                                FlakyReceiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
@@ -93,6 +153,8 @@ def body(svc, work):
     ids = [t.get("task_id") for t in
            svc.request("GET", "/v1/tasks").json().get("tasks", [])]
     check(plain not in ids, "nor listed: %s" % ids)
+    check(late not in ids, "a task whose leftovers were delivered later is "
+          "forgotten too")
     check(spooled in ids, "the task with spooled webhooks is kept past "
           "its retention")
     check(os.path.isdir(os.path.join(tasks_dir, spooled, "webhooks")),
