@@ -1226,36 +1226,53 @@ rr_task_to_json (RrTask * t, const gchar * base_url)
 /* ------------------------------------------------------------------ */
 /* retention                                                           */
 
+/* Whether @ok holds for every entry of @dir (TRUE without @dir). */
 static gboolean
-spools_empty (const gchar * webhooks_dir)
+all_entries (const gchar * dir, gboolean (*ok) (const gchar * path))
 {
-  GDir *d = g_dir_open (webhooks_dir, 0, NULL);
+  GDir *d = g_dir_open (dir, 0, NULL);
   const gchar *name;
-  gboolean empty = TRUE;
+  gboolean all = TRUE;
 
-  while (empty && d && (name = g_dir_read_name (d))) {
-    gchar *dir = g_build_filename (webhooks_dir, name, NULL);
-    RrSpool *spool = g_file_test (dir, G_FILE_TEST_IS_DIR) ?
-        rr_spool_open (dir, NULL, NULL) : NULL;
+  while (all && d && (name = g_dir_read_name (d))) {
+    gchar *path = g_build_filename (dir, name, NULL);
 
-    /* a spool that does not open may still hold events: keep it */
-    empty = spool != NULL && rr_spool_count (spool) == 0;
-    rr_spool_close (spool);
-    g_free (dir);
+    all = ok (path);
+    g_free (path);
   }
   if (d)
     g_dir_close (d);
+  return all;
+}
+
+/* a destination's spool (webhooks/<destination>/) */
+static gboolean
+spool_empty (const gchar * dir)
+{
+  RrSpool *spool;
+  gboolean empty;
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  /* a spool that does not open may still hold events: keep it */
+  spool = rr_spool_open (dir, NULL, NULL);
+  empty = spool != NULL && rr_spool_count (spool) == 0;
+  rr_spool_close (spool);
   return empty;
 }
 
+/* an upload state file (uploads-<recording_id>.json) */
 static gboolean
 upload_state_done (const gchar * state_path)
 {
-  JsonParser *parser = json_parser_new ();
+  JsonParser *parser;
   JsonNode *root;
   JsonNode *files;
   gboolean done = TRUE;
 
+  if (!g_str_has_suffix (state_path, ".json"))
+    return TRUE;
+  parser = json_parser_new ();
   if (!json_parser_load_from_file (parser, state_path, NULL)
       || (root = json_parser_get_root (parser)) == NULL
       || !JSON_NODE_HOLDS_OBJECT (root)
@@ -1283,28 +1300,6 @@ upload_state_done (const gchar * state_path)
   return done;
 }
 
-/* every upload state file (uploads-<recording_id>.json) in @dir */
-static gboolean
-uploads_done (const gchar * dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const gchar *name;
-  gboolean done = TRUE;
-
-  while (done && d && (name = g_dir_read_name (d))) {
-    gchar *path;
-
-    if (!g_str_has_suffix (name, ".json"))
-      continue;
-    path = g_build_filename (dir, name, NULL);
-    done = upload_state_done (path);
-    g_free (path);
-  }
-  if (d)
-    g_dir_close (d);
-  return done;
-}
-
 static gboolean
 has_leftovers (RrTask * t)
 {
@@ -1312,7 +1307,8 @@ has_leftovers (RrTask * t)
     gchar *webhooks = g_build_filename (t->dir, "webhooks", NULL);
     gchar *uploads = g_build_filename (t->dir, "uploads", NULL);
 
-    t->leftovers = !(spools_empty (webhooks) && uploads_done (uploads));
+    t->leftovers = !(all_entries (webhooks, spool_empty)
+        && all_entries (uploads, upload_state_done));
     g_free (webhooks);
     g_free (uploads);
   }

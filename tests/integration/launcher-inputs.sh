@@ -92,12 +92,8 @@ EOF
     "$RR_WEBRTC_PEER" whep-serve --port 0 --not-before 2 --video h264 \
       --audio opus --token whep-token-0123456789 >"$WORK/whep.log" 2>&1 &
     speer=$!
-    i=0
-    until grep -q 'listening on' "$WORK/whep.log"; do
-      i=$((i + 1))
-      [ $i -lt 100 ] || fail "the WHEP server did not start"
-      sleep 0.1
-    done
+    wait_for_line "$WORK/whep.log" 'listening on' \
+      "the WHEP server did not start"
     wport=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$WORK/whep.log")
     token=whep-token-0123456789
     [ $case = whep ] || token=not-the-token-0123456

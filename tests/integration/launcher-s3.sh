@@ -100,12 +100,8 @@ print(json.dumps(st)[:0], end="")' "$WORK/archive/.roomrec-uploads/uploads-REC1.
     ;;
   deliver)
     kill -INT "$ROOM_PID"
-    i=0
-    until grep -q 'waiting for .* upload' "$ROOM_LOG"; do
-      i=$((i + 1))
-      [ $i -lt 300 ] || fail "the room does not wait for its uploads"
-      sleep 0.1
-    done
+    wait_for_line "$ROOM_LOG" 'waiting for .* upload' \
+      "the room does not wait for its uploads" 30
     sleep 1
     kill -INT "$ROOM_PID"
     rc=0

@@ -98,13 +98,20 @@ start_server () {
     <"$WORK/$name-stdin" >"$WORK/$name.log" 2>&1 &
   SERVER_PIDS="$SERVER_PIDS $!"
   eval "exec $fd>\"\$WORK/\$name-stdin\""
+  wait_for_line "$WORK/$name.log" '^PORT ' \
+    "$script did not start: $(cat "$WORK/$name.log")"
+  SERVER_PORT=$(sed -n 's/^PORT //p' "$WORK/$name.log")
+}
+
+# wait_for_line FILE PATTERN WHAT [SECONDS]: until FILE has a line matching
+# PATTERN (grep), or fail with "WHAT" after SECONDS (10).
+wait_for_line () {
   i=0
-  until grep -q '^PORT ' "$WORK/$name.log" 2>/dev/null; do
+  until grep -q "$2" "$1" 2>/dev/null; do
     i=$((i + 1))
-    [ $i -lt 100 ] || fail "$script did not start: $(cat "$WORK/$name.log")"
+    [ $i -lt $((${4:-10} * 10)) ] || fail "$3"
     sleep 0.1
   done
-  SERVER_PORT=$(sed -n 's/^PORT //p' "$WORK/$name.log")
 }
 
 free_tcp_port () {
