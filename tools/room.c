@@ -2822,12 +2822,18 @@ typedef struct
 } Delivery;
 
 static gboolean
+delivery_goes_on (Delivery * d)
+{
+  return undelivered (d->room) > 0 && !*d->cancelled
+      && g_get_monotonic_time () < d->deadline_us;
+}
+
+static gboolean
 delivery_check (gpointer data)
 {
   Delivery *d = data;
 
-  if (undelivered (d->room) > 0 && !*d->cancelled
-      && g_get_monotonic_time () < d->deadline_us)
+  if (delivery_goes_on (d))
     return G_SOURCE_CONTINUE;
   g_main_loop_quit (d->loop);
   return G_SOURCE_REMOVE;
@@ -2858,9 +2864,9 @@ rr_room_deliver_leftovers (RrRoom * room, gint64 deadline_us,
     g_timeout_add (100, delivery_check, &d);
     g_main_loop_run (d.loop);
     while (g_main_context_iteration (context, FALSE));
-    left = undelivered (room);
-  } while (left > 0 && !*cancelled && g_get_monotonic_time () < deadline_us);
+  } while (delivery_goes_on (&d));
   g_main_loop_unref (d.loop);
+  left = undelivered (room);
   if (room->uploader)
     rr_s3_uploader_stop (room->uploader);
   if (room->notifier)

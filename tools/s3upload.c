@@ -417,6 +417,49 @@ member_int (JsonObject * o, const gchar * name)
   return 0;
 }
 
+/* The "files" of a parsed state file, or NULL when it is not one. */
+static JsonArray *
+state_files (JsonParser * parser)
+{
+  JsonNode *root = json_parser_get_root (parser);
+  JsonNode *files;
+
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  files = json_object_get_member (json_node_get_object (root), "files");
+  return files && JSON_NODE_HOLDS_ARRAY (files) ?
+      json_node_get_array (files) : NULL;
+}
+
+gboolean
+rr_s3_file_status_is_pending (RrS3FileStatus status)
+{
+  return status == RR_S3_STATUS_TRANSFER_READY
+      || status == RR_S3_STATUS_TRANSFER;
+}
+
+gboolean
+rr_s3_upload_state_has_pending (const gchar * path)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonArray *files;
+
+  if (!json_parser_load_from_file (parser, path, NULL)
+      || (files = state_files (parser)) == NULL)
+    return TRUE;
+  for (guint i = 0; i < json_array_get_length (files); i++) {
+    JsonNode *n = json_array_get_element (files, i);
+    RrS3FileStatus status;
+
+    if (JSON_NODE_HOLDS_OBJECT (n)
+        && rr_s3_file_status_from_name (member_string (json_node_get_object
+                (n), "status"), &status)
+        && rr_s3_file_status_is_pending (status))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 /* Loads the state file, if any.  A file that cannot be parsed is moved
  * aside (".corrupt") with a warning: it must not stop new uploads. */
 static void
@@ -424,19 +467,13 @@ load_state (RrS3Uploader * self)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
-  JsonNode *root;
-  JsonObject *obj;
   JsonArray *files;
   guint i;
 
   if (!g_file_test (self->state_path, G_FILE_TEST_EXISTS))
     return;
   if (!json_parser_load_from_file (parser, self->state_path, &error)
-      || (root = json_parser_get_root (parser)) == NULL
-      || !JSON_NODE_HOLDS_OBJECT (root)
-      || (obj = json_node_get_object (root)) == NULL
-      || !json_object_has_member (obj, "files")
-      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (obj, "files"))) {
+      || (files = state_files (parser)) == NULL) {
     g_autofree gchar *aside = g_strconcat (self->state_path, ".corrupt",
         NULL);
 
@@ -445,7 +482,6 @@ load_state (RrS3Uploader * self)
     g_rename (self->state_path, aside);
     return;
   }
-  files = json_object_get_array_member (obj, "files");
   for (i = 0; i < json_array_get_length (files); i++) {
     JsonNode *n = json_array_get_element (files, i);
     JsonObject *f;
@@ -484,8 +520,7 @@ load_state (RrS3Uploader * self)
     e->should_delete_us = member_int (f, "should_delete_unix_us");
     /* restart resumes: an interrupted upload starts again from scratch
      * (its multipart upload, if any, is aborted first) */
-    if (status == RR_S3_STATUS_TRANSFER_READY
-        || status == RR_S3_STATUS_TRANSFER) {
+    if (rr_s3_file_status_is_pending (status)) {
       e->status = RR_S3_STATUS_TRANSFER_READY;
       e->bytes_sent = 0;
       self->pending++;

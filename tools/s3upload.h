@@ -60,6 +60,12 @@ typedef enum
 const gchar *rr_s3_file_status_name (RrS3FileStatus status);
 gboolean rr_s3_file_status_from_name (const gchar * name,
     RrS3FileStatus * status);
+/* TRANSFER_READY or TRANSFER: what an uploader started on the state file
+ * sends (again). */
+gboolean rr_s3_file_status_is_pending (RrS3FileStatus status);
+/* Whether the upload state file @path (uploads-<recording_id>.json) holds
+ * a pending file; one that cannot be read may: TRUE. */
+gboolean rr_s3_upload_state_has_pending (const gchar * path);
 
 #define RR_S3_UPLOAD_MIN_PART_SIZE (5 * 1024 * 1024)
 #define RR_S3_UPLOAD_DEFAULT_PART_SIZE (8 * 1024 * 1024)

@@ -661,6 +661,30 @@ child_setup (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
+/* <task dir>/room-<attempt>.<ext>: the config and log of one run */
+static gchar *
+attempt_path (RrTask * t, const gchar * ext)
+{
+  gchar *name = g_strdup_printf ("room-%u.%s", t->attempt, ext);
+  gchar *path = g_build_filename (t->dir, name, NULL);
+
+  g_free (name);
+  return path;
+}
+
+/* a child of the service (a room, a deliverer): its output into
+ * @log_path, SIGTERM when the service dies */
+static GSubprocessLauncher *
+child_launcher (const gchar * log_path)
+{
+  GSubprocessLauncher *launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+
+  g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  return launcher;
+}
+
 static void
 close_channel (RrTask * t)
 {
@@ -767,7 +791,7 @@ rr_task_start (RrTask * t, gboolean failover, GError ** error)
 {
   RrTaskRun run = { 0, };
   RrApiError api = { 0, };
-  gchar *room_config, *config_path, *log_path, *name;
+  gchar *room_config, *config_path, *log_path;
   GSubprocessLauncher *launcher;
   gint fds[2];
   GSocket *socket;
@@ -784,9 +808,7 @@ rr_task_start (RrTask * t, gboolean failover, GError ** error)
     rr_api_error_clear (&api);
     return FALSE;
   }
-  name = g_strdup_printf ("room-%u.json", t->attempt);
-  config_path = g_build_filename (t->dir, name, NULL);
-  g_free (name);
+  config_path = attempt_path (t, "json");
   if (!g_file_set_contents (config_path, room_config, -1, error)) {
     g_free (room_config);
     g_free (config_path);
@@ -799,13 +821,9 @@ rr_task_start (RrTask * t, gboolean failover, GError ** error)
     g_free (config_path);
     return FALSE;
   }
-  name = g_strdup_printf ("room-%u.log", t->attempt);
-  log_path = g_build_filename (t->dir, name, NULL);
-  g_free (name);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
+  log_path = attempt_path (t, "log");
+  launcher = child_launcher (log_path);
   g_subprocess_launcher_take_fd (launcher, fds[1], 3);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   t->process = g_subprocess_launcher_spawn (launcher, error, t->exe, "run",
       "--control-fd", "3", config_path, NULL);
   g_object_unref (launcher);
@@ -1263,41 +1281,10 @@ spool_empty (const gchar * dir)
 
 /* an upload state file (uploads-<recording_id>.json) */
 static gboolean
-upload_state_done (const gchar * state_path)
+upload_state_done (const gchar * path)
 {
-  JsonParser *parser;
-  JsonNode *root;
-  JsonNode *files;
-  gboolean done = TRUE;
-
-  if (!g_str_has_suffix (state_path, ".json"))
-    return TRUE;
-  parser = json_parser_new ();
-  if (!json_parser_load_from_file (parser, state_path, NULL)
-      || (root = json_parser_get_root (parser)) == NULL
-      || !JSON_NODE_HOLDS_OBJECT (root)
-      || (files = json_object_get_member (json_node_get_object (root),
-              "files")) == NULL || !JSON_NODE_HOLDS_ARRAY (files)) {
-    g_object_unref (parser);
-    return FALSE;
-  }
-  for (guint i = 0; done && i < json_array_get_length (json_node_get_array
-          (files)); i++) {
-    JsonNode *n = json_array_get_element (json_node_get_array (files), i);
-    RrS3FileStatus status;
-
-    if (!JSON_NODE_HOLDS_OBJECT (n))
-      continue;
-    if (!rr_s3_file_status_from_name (json_object_get_string_member_with_default
-            (json_node_get_object (n), "status", ""), &status))
-      continue;
-    done = status == RR_S3_STATUS_PROCESSING_FAIL
-        || status == RR_S3_STATUS_TRANSFER_FINISH
-        || status == RR_S3_STATUS_TRANSFER_FAIL
-        || status == RR_S3_STATUS_DELETED;
-  }
-  g_object_unref (parser);
-  return done;
+  return !g_str_has_suffix (path, ".json")
+      || !rr_s3_upload_state_has_pending (path);
 }
 
 static gboolean
@@ -1381,24 +1368,20 @@ gboolean
 rr_task_deliver_leftovers (RrTask * t)
 {
   GSubprocessLauncher *launcher;
-  gchar *config_path, *log_path, *name;
+  gchar *config_path, *log_path;
   GError *err = NULL;
 
   if (!is_ended (t) || t->deliverer
       || g_get_monotonic_time () < t->next_delivery_us || !has_leftovers (t))
     return FALSE;
-  name = g_strdup_printf ("room-%u.json", t->attempt);
-  config_path = g_build_filename (t->dir, name, NULL);
-  g_free (name);
+  config_path = attempt_path (t, "json");
   if (!g_file_test (config_path, G_FILE_TEST_EXISTS)) {
     g_free (config_path);
     t->leftovers = 0;           /* never ran: nothing of it to deliver */
     return FALSE;
   }
   log_path = g_build_filename (t->dir, "deliver.log", NULL);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  launcher = child_launcher (log_path);
   t->deliverer = g_subprocess_launcher_spawn (launcher, &err, t->exe,
       "deliver", config_path, NULL);
   g_object_unref (launcher);
@@ -1472,12 +1455,11 @@ rr_task_free (RrTask * t)
     g_source_remove (t->restart_timer);
   close_channel (t);
   g_clear_object (&t->process);
-  if (t->deliverer) {
-    /* what it did not deliver stays spooled for the next time */
+  /* what a deliverer did not deliver stays spooled for the next time */
+  if (t->deliver_cancel)
     g_cancellable_cancel (t->deliver_cancel);
-    g_subprocess_send_signal (t->deliverer, SIGTERM);
-    g_clear_object (&t->deliverer);
-  }
+  rr_task_stop_delivery (t);
+  g_clear_object (&t->deliverer);
   g_clear_object (&t->deliver_cancel);
   g_free (t->exe);
   g_free (t->id);
