@@ -467,6 +467,14 @@ running_time_to_unix_us (GstSplitMuxRec * self, GstClockTimeDiff rt)
 }
 
 static void
+append_event (JsonArray ** events, JsonObject * event)
+{
+  if (*events == NULL)
+    *events = json_array_new ();
+  json_array_add_object_element (*events, json_object_ref (event));
+}
+
+static void
 add_event_locked (GstSplitMuxRec * self, JsonObject * event)
 {
   GList *l;
@@ -478,17 +486,13 @@ add_event_locked (GstSplitMuxRec * self, JsonObject * event)
    * next (a splitmuxsink opens its file only once it has a whole GOP) */
   for (l = self->outputs; l; l = l->next) {
     Output *out = l->data;
-    JsonArray **events = out->current ? &out->current->events :
-        &out->pending_events;
 
-    if (*events == NULL)
-      *events = json_array_new ();
-    json_array_add_object_element (*events, json_object_ref (event));
+    append_event (out->current ? &out->current->events :
+        &out->pending_events, event);
   }
   /* before the recording started: for the first files */
   if (self->outputs == NULL)
-    json_array_add_object_element (self->pending_events,
-        json_object_ref (event));
+    append_event (&self->pending_events, event);
   json_object_unref (event);
 }
 
@@ -1208,16 +1212,10 @@ create_outputs_locked (GstSplitMuxRec * self, GError ** error)
   }
   g_mutex_lock (&self->files_lock);
   for (GList * l = outs; l; l = l->next) {
-    guint n = json_array_get_length (self->pending_events);
-
     out = l->data;
-    for (guint i = 0; i < n; i++) {
-      if (out->pending_events == NULL)
-        out->pending_events = json_array_new ();
-      json_array_add_object_element (out->pending_events,
-          json_object_ref (json_array_get_object_element
-              (self->pending_events, i)));
-    }
+    for (guint i = 0; i < json_array_get_length (self->pending_events); i++)
+      append_event (&out->pending_events,
+          json_array_get_object_element (self->pending_events, i));
   }
   if (outs && json_array_get_length (self->pending_events) > 0) {
     json_array_unref (self->pending_events);
