@@ -948,6 +948,22 @@ all_inputs_ready_locked (GstSplitMuxRec * self)
   return TRUE;
 }
 
+/* Takes @e out of the bin for good.  Locked first: a state change of the
+ * bin running meanwhile (the pipeline stopping) would otherwise set it
+ * back to PAUSED after our NULL, and, once removed, nothing would ever
+ * stop it: its threads would outlive the pipeline. */
+static void
+remove_element (GstSplitMuxRec * self, GstElement * e)
+{
+  gst_object_ref (e);
+  gst_element_set_locked_state (e, TRUE);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (self), e);
+  /* a state change the bin had begun before the lock */
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_object_unref (e);
+}
+
 static GstElement *
 add_element (GstSplitMuxRec * self, Input * in, const gchar * factory)
 {
@@ -1313,10 +1329,8 @@ restart_locked (GstSplitMuxRec * self, GstClockTimeDiff rt)
       continue;
     if (in->readded) {
       /* the old chain saw EOS: a fresh one for the new stream */
-      for (GList * e = in->elements; e; e = e->next) {
-        gst_element_set_state (e->data, GST_STATE_NULL);
-        gst_bin_remove (GST_BIN (self), e->data);
-      }
+      for (GList * e = in->elements; e; e = e->next)
+        remove_element (self, e->data);
       g_list_free (in->elements);
       in->elements = NULL;
       in->tee = NULL;
@@ -2321,8 +2335,7 @@ worker_main (gpointer data)
       case JOB_FORWARD_EOS:
         if (job->output && job->output->retired) {
           /* replaced after a restart: its files are done, it goes */
-          gst_element_set_state (job->output->sink, GST_STATE_NULL);
-          gst_bin_remove (GST_BIN (self), job->output->sink);
+          remove_element (self, job->output->sink);
           break;
         }
         finish_output (self, job->output);
@@ -2666,10 +2679,8 @@ reset_recording (GstSplitMuxRec * self)
   for (l = children; l; l = l->next)
     gst_object_ref (l->data);
   GST_OBJECT_UNLOCK (self);
-  for (l = children; l; l = l->next) {
-    gst_element_set_state (l->data, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (self), l->data);
-  }
+  for (l = children; l; l = l->next)
+    remove_element (self, l->data);
   g_list_free_full (children, gst_object_unref);
 
   for (l = self->inputs; l; l = l->next) {
