@@ -114,6 +114,18 @@ GST_DEBUG_CATEGORY_STATIC (splitmuxrec_debug);
  * back by splitmuxsink (notes A2.4: fixed in splitmuxsink only in 1.24.8). */
 #define MP4MUX_EXTRA_LATENCY (5 * GST_SECOND)
 
+/* splitmuxsink gives a GOP to its muxer only once the next key frame shows
+ * the GOP complete: each recording would hold up to a whole GOP of video in
+ * memory (20 s from a browser that sends key frames only when asked), and
+ * a killed recorder would lose it.  A video frame that could start a GOP
+ * (nothing decoded after it is shown before it) reaches splitmuxsink as a
+ * key unit carrying this meta, and the muxer sees its delta flag again.
+ * Files still start at real key frames: those are the only places where we
+ * ask splitmuxsink to split (split-at-running-time, also for size). */
+#define HIDDEN_DELTA_META "RrSplitMuxRecHiddenDelta"
+/* at most two such GOPs a second: each wakes splitmuxsink's threads */
+#define HIDDEN_GOP_INTERVAL (GST_SECOND / 2)
+
 enum
 {
   PROP_0,
@@ -216,6 +228,7 @@ struct _GstSplitMuxRecOutput
   GstClockTimeDiff next_cut_rt;
   GstClockTimeDiff pending_cut_rt;
   gboolean cut_keyframe_requested;
+  guint64 bytes_at_cut;         /* recorded_bytes when its file began */
 
   /* files_lock */
   FileRecord *current;
@@ -260,6 +273,13 @@ struct _GstSplitMuxRecInput
   GstClockTime last_dts;
   gint width;
   gint height;
+
+  /* streaming thread, after the parser */
+  GstClockTimeDiff max_pts_rt;  /* latest presentation time so far */
+  GstClockTimeDiff gop_start_rt;        /* as splitmuxsink sees GOPs */
+  gboolean dts_seen;
+  guint64 gop_start_bytes;      /* recorded_bytes at the last key frame */
+  guint64 last_gop_bytes;
 };
 
 struct _GstSplitMuxRec
@@ -305,6 +325,10 @@ struct _GstSplitMuxRec
   Input *video_input;
   Input *audio_input;
   gboolean restart_pending;     /* a track (re)joined: new files needed */
+
+  /* bytes_lock: every recorded buffer's bytes, for the size cuts */
+  GMutex bytes_lock;
+  guint64 recorded_bytes;
   gboolean drained;             /* the worker reached a JOB_DRAIN */
   GList *tracks;
 
@@ -800,6 +824,35 @@ shift_track_starts_of (GstElement * mux)
   gst_object_unref (src);
 }
 
+static GstPadProbeReturn on_recorded_buffer (GstPad * pad,
+    GstPadProbeInfo * info, gpointer data);
+
+static GstPadProbeReturn
+restore_hidden_delta (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstCustomMeta *meta;
+
+  if (gst_buffer_get_custom_meta (buf, HIDDEN_DELTA_META) == NULL)
+    return GST_PAD_PROBE_OK;
+  /* shared with the other outputs' muxers when there are several */
+  buf = gst_buffer_make_writable (buf);
+  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  meta = gst_buffer_get_custom_meta (buf, HIDDEN_DELTA_META);
+  if (meta)
+    gst_buffer_remove_meta (buf, (GstMeta *) meta);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_muxer_pad_added_restore (GstElement * mux, GstPad * pad, gpointer data)
+{
+  if (GST_PAD_DIRECTION (pad) == GST_PAD_SINK)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, restore_hidden_delta,
+        NULL, NULL);
+}
+
 static GstElement *
 make_muxer (GstSplitMuxRec * self)
 {
@@ -878,6 +931,9 @@ output_new (GstSplitMuxRec * self, OutputKind kind, GError ** error)
 
   out->next_cut_rt = GST_CLOCK_STIME_NONE;
   out->pending_cut_rt = GST_CLOCK_STIME_NONE;
+  g_mutex_lock (&self->bytes_lock);
+  out->bytes_at_cut = self->recorded_bytes;
+  g_mutex_unlock (&self->bytes_lock);
   switch (kind) {
     case OUTPUT_SINGLE:
       out->cut_interval = self->max_duration;
@@ -909,8 +965,12 @@ output_new (GstSplitMuxRec * self, OutputKind kind, GError ** error)
   /* Splits are driven from our input side (split-at-running-time plus our
    * own key frame requests): splitmuxsink's requests do not survive
    * webrtcbin (notes A2.13). async-finalize stays off (A2.5). */
+  g_signal_connect (mux, "pad-added", G_CALLBACK (on_muxer_pad_added_restore),
+      NULL);
+  /* no max-size-bytes: splitmuxsink would cut wherever a GOP (for it, any
+   * frame) overflows; cut_at_keyframe () asks for size cuts instead */
   g_object_set (out->sink, "muxer", mux, "send-keyframe-requests", FALSE,
-      "max-size-time", (guint64) 0, "max-size-bytes", self->max_size_bytes,
+      "max-size-time", (guint64) 0, "max-size-bytes", (guint64) 0,
       "async-finalize", FALSE, "location", "unused", NULL);
   /* each fragment reaches the disk soon after the muxer writes it:
    * filesink's default 64 KiB buffer would hold seconds of a low-bitrate
@@ -1044,6 +1104,10 @@ build_chain_locked (GstSplitMuxRec * self, Input * in, GError ** error)
    * by relinking tee pads */
   in->tee = add_element (self, in, "tee");
   g_object_set (in->tee, "allow-not-linked", TRUE, NULL);
+  pad = gst_element_get_static_pad (in->tee, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_recorded_buffer, in,
+      NULL);
+  gst_object_unref (pad);
   if (last)
     gst_element_link (last, in->tee);
   else
@@ -1393,13 +1457,8 @@ request_keyframe (GstSplitMuxRec * self, Input * in, GstClockTimeDiff rt,
   gst_pad_push_event (in->sinkpad, ev);
 }
 
-static void
-split_at (Output * out, GstClockTimeDiff rt)
-{
-  out->pending_cut_rt = rt;
-  g_signal_emit_by_name (out->sink, "split-at-running-time", (GstClockTime) rt);
-}
-
+/* chain: which outputs want a new file; the cut itself waits for a key
+ * frame (cut_at_keyframe) */
 static void
 plan_cuts (GstSplitMuxRec * self, Input * in, GstClockTimeDiff rt,
     gboolean keyframe)
@@ -1420,28 +1479,14 @@ plan_cuts (GstSplitMuxRec * self, Input * in, GstClockTimeDiff rt,
     Output *out = l->data;
 
     if (paused) {
-      split_at (out, rt);
+      out->pending_cut_rt = rt;
       out->next_cut_rt = GST_CLOCK_STIME_NONE;
     } else if (GST_CLOCK_STIME_IS_VALID (out->next_cut_rt)
         && rt >= out->next_cut_rt) {
-      /* the first GOP starting at or after this time opens a new file:
-       * "cut at the next key frame after the duration" */
-      split_at (out, out->next_cut_rt);
+      /* the first key frame at or after this time opens a new file: "cut
+       * at the next key frame after the duration" */
+      out->pending_cut_rt = out->next_cut_rt;
       out->next_cut_rt = GST_CLOCK_STIME_NONE;
-    }
-
-    if (keyframe && GST_CLOCK_STIME_IS_VALID (out->pending_cut_rt)
-        && rt >= out->pending_cut_rt) {
-      /* this key frame opens the next file */
-      out->pending_cut_rt = GST_CLOCK_STIME_NONE;
-      out->cut_keyframe_requested = FALSE;
-      out->next_cut_rt = out->cut_interval ?
-          rt + (GstClockTimeDiff) out->cut_interval : GST_CLOCK_STIME_NONE;
-    } else if (!GST_CLOCK_STIME_IS_VALID (out->next_cut_rt)
-        && !GST_CLOCK_STIME_IS_VALID (out->pending_cut_rt)
-        && out->cut_interval && keyframe) {
-      /* first file */
-      out->next_cut_rt = rt + (GstClockTimeDiff) out->cut_interval;
     }
 
     if (GST_CLOCK_STIME_IS_VALID (out->pending_cut_rt) && !keyframe
@@ -1451,6 +1496,124 @@ plan_cuts (GstSplitMuxRec * self, Input * in, GstClockTimeDiff rt,
       request_keyframe (self, in, rt, "split");
     }
   }
+}
+
+/* A real key frame of the reference input: the outputs whose file is due
+ * (time, pause, or size: it would pass max-size-bytes with another GOP like
+ * the last) start a new file with it.  @bytes: recorded before it. */
+static void
+cut_at_keyframe (GstSplitMuxRec * self, Input * in, GstClockTimeDiff rt,
+    guint64 bytes)
+{
+  /* splitmuxsink splits before the first GOP starting at or after this:
+   * after every frame before this one, not after this key frame's GOP */
+  GstClockTimeDiff split_rt = GST_CLOCK_STIME_IS_VALID (in->max_pts_rt)
+      && in->max_pts_rt < rt ? in->max_pts_rt + 1 : rt;
+
+  in->last_gop_bytes = bytes - in->gop_start_bytes;
+  in->gop_start_bytes = bytes;
+
+  for (GList * l = self->outputs; l; l = l->next) {
+    Output *out = l->data;
+    guint64 file_bytes = bytes - out->bytes_at_cut;
+    gboolean due = GST_CLOCK_STIME_IS_VALID (out->pending_cut_rt)
+        && rt >= out->pending_cut_rt;
+
+    if (!due && self->max_size_bytes && file_bytes > 0
+        && (file_bytes + in->last_gop_bytes) * 1.02 > self->max_size_bytes) {
+      GST_DEBUG_OBJECT (self, "%" G_GUINT64_FORMAT " bytes in the file: a "
+          "shard starts at %" GST_STIME_FORMAT, file_bytes,
+          GST_STIME_ARGS (rt));
+      due = TRUE;
+    }
+    if (due) {
+      g_signal_emit_by_name (out->sink, "split-at-running-time",
+          (GstClockTime) split_rt);
+      out->bytes_at_cut = bytes;
+      out->pending_cut_rt = GST_CLOCK_STIME_NONE;
+      out->cut_keyframe_requested = FALSE;
+      out->next_cut_rt = out->cut_interval ?
+          rt + (GstClockTimeDiff) out->cut_interval : GST_CLOCK_STIME_NONE;
+    } else if (!GST_CLOCK_STIME_IS_VALID (out->next_cut_rt)
+        && !GST_CLOCK_STIME_IS_VALID (out->pending_cut_rt)
+        && out->cut_interval) {
+      /* first file */
+      out->next_cut_rt = rt + (GstClockTimeDiff) out->cut_interval;
+    }
+  }
+}
+
+/* a GOP overran max-size-bytes before its end: ask for a key frame now */
+static void
+plan_size_cuts (GstSplitMuxRec * self, GstClockTimeDiff rt, guint64 bytes)
+{
+  for (GList * l = self->outputs; l; l = l->next) {
+    Output *out = l->data;
+
+    if (bytes - out->bytes_at_cut > self->max_size_bytes
+        && !GST_CLOCK_STIME_IS_VALID (out->pending_cut_rt))
+      out->pending_cut_rt = rt;
+  }
+}
+
+/* tee sink pad: every buffer going into the files, after the parser */
+static GstPadProbeReturn
+on_recorded_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Input *in = data;
+  GstSplitMuxRec *self = in->self;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  guint64 bytes;
+  GstClockTime rt, dts_rt;
+
+  g_mutex_lock (&self->bytes_lock);
+  bytes = self->recorded_bytes;
+  self->recorded_bytes += gst_buffer_get_size (buf);
+  g_mutex_unlock (&self->bytes_lock);
+
+  if (in != self->reference)
+    return GST_PAD_PROBE_OK;
+  rt = gst_segment_to_running_time (&in->segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return GST_PAD_PROBE_OK;
+
+  if (GST_BUFFER_DTS_IS_VALID (buf))
+    in->dts_seen = TRUE;
+  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    cut_at_keyframe (self, in, rt, bytes);
+    in->gop_start_rt = rt;
+  } else {
+    if (self->max_size_bytes)
+      plan_size_cuts (self, rt, bytes);
+    /* A frame decoded after every earlier frame is shown can start a GOP
+     * for splitmuxsink: nothing after it is shown before them, so its GOP
+     * times never go back (B-frame streams, whose DTS runs behind the PTS,
+     * keep whole GOPs).  A GOP start without DTS after frames with one
+     * loops 1.22.0's check_completed_gop forever (notes A2.3): PTS-only
+     * frames qualify only in streams without DTS. */
+    if (GST_BUFFER_DTS_IS_VALID (buf))
+      dts_rt = gst_segment_to_running_time (&in->segment, GST_FORMAT_TIME,
+          GST_BUFFER_DTS (buf));
+    else
+      dts_rt = in->dts_seen ? GST_CLOCK_TIME_NONE : rt;
+    if (GST_CLOCK_TIME_IS_VALID (dts_rt)
+        && GST_CLOCK_STIME_IS_VALID (in->max_pts_rt)
+        && (GstClockTimeDiff) dts_rt >= in->max_pts_rt
+        && GST_CLOCK_STIME_IS_VALID (in->gop_start_rt)
+        && (GstClockTimeDiff) rt - in->gop_start_rt >=
+        (GstClockTimeDiff) HIDDEN_GOP_INTERVAL) {
+      in->gop_start_rt = rt;
+      buf = gst_buffer_make_writable (buf);
+      GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+      gst_buffer_add_custom_meta (buf, HIDDEN_DELTA_META);
+      GST_PAD_PROBE_INFO_DATA (info) = buf;
+    }
+  }
+  if (!GST_CLOCK_STIME_IS_VALID (in->max_pts_rt)
+      || (GstClockTimeDiff) rt > in->max_pts_rt)
+    in->max_pts_rt = rt;
+  return GST_PAD_PROBE_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1899,6 +2062,9 @@ input_reset_stream_state (Input * in)
   in->last_request_rt = GST_CLOCK_STIME_NONE;
   in->keyframe_requests = 0;
   in->last_dts = GST_CLOCK_TIME_NONE;
+  in->max_pts_rt = GST_CLOCK_STIME_NONE;
+  in->gop_start_rt = GST_CLOCK_STIME_NONE;
+  in->dts_seen = FALSE;
 }
 
 static GstPad *
@@ -2987,6 +3153,7 @@ gst_split_mux_rec_finalize (GObject * object)
   g_free (self->metadata);
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->files_lock);
+  g_mutex_clear (&self->bytes_lock);
   g_cond_clear (&self->cond);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -3126,6 +3293,11 @@ gst_split_mux_rec_class_init (GstSplitMuxRecClass * klass)
   bin_class->handle_message =
       GST_DEBUG_FUNCPTR (gst_split_mux_rec_handle_message);
 
+  {
+    static const gchar *no_tags[] = { NULL };
+
+    gst_meta_register_custom (HIDDEN_DELTA_META, no_tags, NULL, NULL, NULL);
+  }
   gst_type_mark_as_plugin_api (GST_TYPE_SPLIT_MUX_REC_FORMAT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_SPLIT_MUX_REC_NAMING, 0);
 }
@@ -3149,6 +3321,7 @@ gst_split_mux_rec_init (GstSplitMuxRec * self)
   self->input_queues = TRUE;
   g_mutex_init (&self->lock);
   g_mutex_init (&self->files_lock);
+  g_mutex_init (&self->bytes_lock);
   g_cond_init (&self->cond);
   self->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) file_record_unref);

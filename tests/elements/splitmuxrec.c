@@ -699,6 +699,49 @@ GST_START_TEST (test_pause_starts_new_file)
 
 GST_END_TEST;
 
+/* splitmuxsink hands a GOP to its muxer only when the next key frame
+ * arrives; splitmuxrec lets frames through as they come, so a browser's
+ * 20 s between key frames is neither held in memory nor lost when the
+ * recorder is killed. */
+GST_START_TEST (test_frames_reach_the_file_before_the_next_key_frame)
+{
+  GstHarness *h = vp8_harness ("track-wait=0");
+  gchar *path = g_build_filename (tmpdir, ".roomrec-tmp", "h",
+      "archive-c.webm", NULL);
+  RrTestMediaInfo mi = { 0 };
+
+  for (guint i = 0; i < 90; i++) {
+    /* 1000 bytes: filesink's 4 KiB buffer holds only the last few */
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, 1000, NULL);
+
+    gst_buffer_memset (buf, 0, i == 0 ? 0x10 : 0x11, 1000);
+    GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = i * GST_SECOND / 30;
+    GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+    if (i > 0)
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  /* the muxer and filesink run in splitmuxsink's threads: wait for them */
+  for (guint tries = 0; tries < 100 && mi.video_frames < 70; tries++) {
+    g_usleep (G_USEC_PER_SEC / 20);
+    if (g_file_test (path, G_FILE_TEST_EXISTS))
+      rr_test_media_info (path, &mi);
+  }
+  /* all but the last half second (and what filesink buffers) */
+  fail_unless (mi.video_frames >= 70, "%u of 90 frames in the file while "
+      "the recording waits for its next key frame", mi.video_frames);
+  finish (h);
+  g_free (path);
+
+  path = g_build_filename (tmpdir, "h", "archive-c.webm", NULL);
+  rr_test_media_info (path, &mi);
+  fail_unless_equals_int (mi.video_frames, 90);
+  fail_unless (mi.first_video_is_keyframe);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_bad_timestamps_survive)
 {
   GstHarness *h = vp8_harness ("track-wait=0");
@@ -984,6 +1027,7 @@ splitmuxrec_suite (void)
   tcase_add_test (th, test_keyframe_requests);
   tcase_add_test (th, test_keyframe_request_at_split);
   tcase_add_test (th, test_pause_starts_new_file);
+  tcase_add_test (th, test_frames_reach_the_file_before_the_next_key_frame);
   tcase_add_test (th, test_bad_timestamps_survive);
   tcase_add_test (th, test_stream_notes_in_sidecar);
   tcase_add_test (th, test_late_audio_joins_new_file);
