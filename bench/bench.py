@@ -350,6 +350,10 @@ def concurrency_run(work, n, media_s, env, kind="archive", jitterbuffer=True):
     frames = [c[0] or 0 for c in counts]
     frames_expected = round(media_s * 30)
     frame_loss = 100.0 * (1 - sum(frames) / float(frames_expected * n))
+    # audio too: a jitter buffer starved of CPU drops what it thinks lost
+    audio = sum(c[1] or 0 for c in counts)
+    audio_loss = 100.0 * (1 - audio / float(snd["audio_packets"] * n)) \
+        if snd["audio_packets"] else 0.0
     wall = snd["wall_s"] + 1.5
     sender_cpu = snd["cpu_user_s"] + snd["cpu_sys_s"]
     other = (busy1 - busy0 - (cpu1 - cpu0) - sender_cpu) / wall
@@ -375,14 +379,16 @@ def concurrency_run(work, n, media_s, env, kind="archive", jitterbuffer=True):
         "files": len(files), "frames_min": min(frames) if frames else 0,
         "frames_expected": frames_expected,
         "frame_loss_pct": round(frame_loss, 4),
+        "audio_loss_pct": round(audio_loss, 4),
         "other_cores": round(other, 2),
     }
     log("N=%d: packet loss %s %%, frame loss %s %% (fewest %d/%d in %d "
-        "files), kernel drops %d, receiver %.2f cores (%.3f s per "
+        "files), audio loss %s %%, kernel drops %d, receiver %.2f cores (%.3f s per "
         "stream-minute), sender %.2f cores, other processes %.2f cores, RSS "
         "%.1f MB, %s threads, EOS in %s s, setup %.1f s"
         % (n, row["loss_pct"], row["frame_loss_pct"], row["frames_min"],
-           frames_expected, len(files), row["kernel_rcvbuf_drops"],
+           frames_expected, len(files), row["audio_loss_pct"],
+           row["kernel_rcvbuf_drops"],
            row["recv_cores"], row["cpu_per_stream_media_min"],
            row["sender_cores"], row["other_cores"], row["rss_mb"],
            row["threads"], row["eos_s"], setup_s))
@@ -396,6 +402,7 @@ def concurrency_run(work, n, media_s, env, kind="archive", jitterbuffer=True):
 
 def passed(row):
     return (row["loss_pct"] < LOSS_LIMIT and row["frame_loss_pct"] < LOSS_LIMIT
+            and row.get("audio_loss_pct", 0) < LOSS_LIMIT
             and row["recv_cores"] + row["sender_cores"] < BUSY_CORES)
 
 
@@ -515,24 +522,27 @@ def report(res):
                 "",
                 "Packet loss: RTP packets sent vs counted by rtparchivesink "
                 "(`stats`) 1.5 s after the last one was sent. Frame loss: "
-                "video frames ffprobe counts in all N files vs N x %d. Other "
+                "video frames ffprobe counts in all N files vs N x %d; audio "
+                "loss: Opus packets in the files vs sent. Other "
                 "= CPU of processes other than receiver and sender (a busy "
                 "machine makes the run worthless)." % rows[0]["frames_expected"],
                 "",
-                "| N | packet loss % | frame loss % (fewest) | receiver cores "
+                "| N | packet loss % | frame loss % (fewest) | audio loss % "
+                "| receiver cores "
                 "| CPU s per stream-min | sender cores | other cores | RSS MB "
                 "| RSS per extra stream MB | threads (per stream) | EOS s | "
                 "pass |",
-                "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             per = (r["rss_mb"] - one["rss_mb"]) / (r["n"] - 1) \
                 if one and r["n"] > 1 else None
             tper = (r["threads"] - one["threads"]) / float(r["n"] - 1) \
                 if one and r["n"] > 1 and r["threads"] else None
-            out.append("| %d | %s | %s (%d) | %s | %s | %s | %s | %s | %s | "
-                       "%s (%s) | %s | %s |" % (
+            out.append("| %d | %s | %s (%d) | %s | %s | %s | %s | %s | %s "
+                       "| %s | %s (%s) | %s | %s |" % (
                            r["n"], fmt(r["loss_pct"], 3),
                            fmt(r["frame_loss_pct"], 3), r["frames_min"],
+                           fmt(r.get("audio_loss_pct"), 3),
                            fmt(r["recv_cores"], 2),
                            fmt(r["cpu_per_stream_media_min"]),
                            fmt(r["sender_cores"], 2),
@@ -541,8 +551,8 @@ def report(res):
                            fmt(r["eos_s"], 2),
                            "yes" if passed(r) else "**no**"))
         ok = [r["n"] for r in rows if r["n"] > 1 and passed(r)]
-        out += ["", "Most concurrent streams with < %.1f %% packet and frame "
-                "loss and the cores not saturated (receiver + sender < %.1f "
+        out += ["", "Most concurrent streams with < %.1f %% packet, frame and "
+                "audio loss and the cores not saturated (receiver + sender < %.1f "
                 "cores): **%s**" % (LOSS_LIMIT, BUSY_CORES,
                                     max(ok) if ok else "none"),
                 ""]

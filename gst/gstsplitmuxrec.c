@@ -269,12 +269,12 @@ struct _GstSplitMuxRecInput
   GstClockTimeDiff last_request_rt;
   guint keyframe_requests;
   guint64 dropped;
-  guint64 repaired;             /* timestamps moved forward */
-  GstClockTime last_dts;
   gint width;
   gint height;
 
   /* streaming thread, after the parser */
+  guint64 repaired;             /* timestamps moved forward */
+  GstClockTime last_dts;
   GstClockTimeDiff max_pts_rt;  /* latest presentation time so far */
   GstClockTimeDiff gop_start_rt;        /* as splitmuxsink sees GOPs */
   gboolean dts_seen;
@@ -824,7 +824,7 @@ shift_track_starts_of (GstElement * mux)
   gst_object_unref (src);
 }
 
-static GstPadProbeReturn on_recorded_buffer (GstPad * pad,
+static GstPadProbeReturn on_parsed_data (GstPad * pad,
     GstPadProbeInfo * info, gpointer data);
 
 static GstPadProbeReturn
@@ -1105,8 +1105,8 @@ build_chain_locked (GstSplitMuxRec * self, Input * in, GError ** error)
   in->tee = add_element (self, in, "tee");
   g_object_set (in->tee, "allow-not-linked", TRUE, NULL);
   pad = gst_element_get_static_pad (in->tee, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_recorded_buffer, in,
-      NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_parsed_data, in, NULL);
   gst_object_unref (pad);
   if (last)
     gst_element_link (last, in->tee);
@@ -1557,14 +1557,69 @@ plan_size_cuts (GstSplitMuxRec * self, GstClockTimeDiff rt, guint64 bytes)
 }
 
 /* tee sink pad: every buffer going into the files, after the parser */
+/* 1.22.0 splitmuxsink asserts on buffers without timestamps and hangs on
+ * DTS > PTS (notes A2.3), and splitmuxsink ("Queued GOP time is negative")
+ * and mp4mux fail a file whose decode times go back, which a jitter buffer
+ * under load produces.  Repaired where splitmuxsink takes them, after the
+ * parser: baseparse takes a repeated timestamp for a missing one and counts
+ * on past the next, so a repair before it does not hold.
+ * Returns FALSE when @buf is to be dropped. */
+static gboolean
+repair_timestamps (Input * in, GstBuffer ** buf)
+{
+  gboolean has_dts;
+  GstClockTime dts;
+
+  if (!GST_BUFFER_PTS_IS_VALID (*buf)) {
+    if (!GST_BUFFER_DTS_IS_VALID (*buf)) {
+      in->dropped++;
+      return FALSE;
+    }
+    *buf = gst_buffer_make_writable (*buf);
+    GST_BUFFER_PTS (*buf) = GST_BUFFER_DTS (*buf);
+  }
+  if (GST_BUFFER_DTS_IS_VALID (*buf)
+      && GST_BUFFER_DTS (*buf) > GST_BUFFER_PTS (*buf)) {
+    *buf = gst_buffer_make_writable (*buf);
+    GST_BUFFER_DTS (*buf) = GST_BUFFER_PTS (*buf);
+  }
+  has_dts = GST_BUFFER_DTS_IS_VALID (*buf);
+  dts = has_dts ? GST_BUFFER_DTS (*buf) : GST_BUFFER_PTS (*buf);
+  if (GST_CLOCK_TIME_IS_VALID (in->last_dts) && dts < in->last_dts) {
+    *buf = gst_buffer_make_writable (*buf);
+    if (has_dts)
+      GST_BUFFER_DTS (*buf) = in->last_dts;
+    if (!has_dts || GST_BUFFER_PTS (*buf) < in->last_dts)
+      GST_BUFFER_PTS (*buf) = in->last_dts;
+    in->repaired++;
+    dts = in->last_dts;
+  }
+  in->last_dts = dts;
+  return TRUE;
+}
+
 static GstPadProbeReturn
-on_recorded_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+on_parsed_data (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Input *in = data;
   GstSplitMuxRec *self = in->self;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstBuffer *buf;
+  gboolean keep;
   guint64 bytes;
   GstClockTime rt, dts_rt;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEventType type = GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info));
+
+    if (type == GST_EVENT_SEGMENT || type == GST_EVENT_FLUSH_STOP)
+      in->last_dts = GST_CLOCK_TIME_NONE;
+    return GST_PAD_PROBE_OK;
+  }
+  buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  keep = repair_timestamps (in, &buf);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  if (!keep)
+    return GST_PAD_PROBE_DROP;
 
   g_mutex_lock (&self->bytes_lock);
   bytes = self->recorded_bytes;
@@ -1631,44 +1686,10 @@ gst_split_mux_rec_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_buffer_unref (buf);
     return self->flushing ? GST_FLOW_FLUSHING : GST_FLOW_ERROR;
   }
-  /* 1.22.0 splitmuxsink asserts on buffers without timestamps and hangs on
-   * DTS > PTS (notes A2.3): repair or drop before it sees them */
-  if (!GST_BUFFER_PTS_IS_VALID (buf)) {
-    if (!GST_BUFFER_DTS_IS_VALID (buf)) {
-      in->dropped++;
-      GST_LOG_OBJECT (pad, "dropping buffer without timestamps");
-      gst_buffer_unref (buf);
-      return GST_FLOW_OK;
-    }
-    buf = gst_buffer_make_writable (buf);
-    GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf);
-  }
-  if (GST_BUFFER_DTS_IS_VALID (buf) && GST_BUFFER_DTS (buf) >
-      GST_BUFFER_PTS (buf)) {
-    buf = gst_buffer_make_writable (buf);
-    GST_BUFFER_DTS (buf) = GST_BUFFER_PTS (buf);
-  }
-  /* Decode time never goes back within a segment: splitmuxsink fails the
-   * whole recording on it ("Queued GOP time is negative"), and a jitter
-   * buffer fed a burst of late packets can produce it. */
-  {
-    gboolean has_dts = GST_BUFFER_DTS_IS_VALID (buf);
-    GstClockTime dts = has_dts ? GST_BUFFER_DTS (buf) : GST_BUFFER_PTS (buf);
-
-    if (GST_CLOCK_TIME_IS_VALID (in->last_dts) && dts < in->last_dts) {
-      buf = gst_buffer_make_writable (buf);
-      if (has_dts)
-        GST_BUFFER_DTS (buf) = in->last_dts;
-      if (!has_dts || GST_BUFFER_PTS (buf) < in->last_dts)
-        GST_BUFFER_PTS (buf) = in->last_dts;
-      in->repaired++;
-      dts = in->last_dts;
-    }
-    in->last_dts = dts;
-  }
-
+  /* timestamps are repaired after the parser (repair_timestamps) */
   rt = gst_segment_to_running_time (&in->segment, GST_FORMAT_TIME,
-      GST_BUFFER_PTS (buf));
+      GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) :
+      GST_BUFFER_DTS (buf));
   if (!GST_CLOCK_STIME_IS_VALID (rt) || rt < 0) {
     in->dropped++;
     gst_buffer_unref (buf);
@@ -1900,7 +1921,6 @@ gst_split_mux_rec_sink_event (GstPad * pad, GstObject * parent,
     }
     case GST_EVENT_SEGMENT:
       gst_event_copy_segment (event, &in->segment);
-      in->last_dts = GST_CLOCK_TIME_NONE;
       if (in->segment.format != GST_FORMAT_TIME) {
         GST_ELEMENT_ERROR (self, STREAM, FORMAT,
             (_("Cannot record a stream without timestamps.")),
@@ -1957,7 +1977,6 @@ gst_split_mux_rec_sink_event (GstPad * pad, GstObject * parent,
       break;
     }
     case GST_EVENT_FLUSH_STOP:
-      in->last_dts = GST_CLOCK_TIME_NONE;
       in->waiting_keyframe = rr_codec_is_video (in->codec);
       in->last_rt = GST_CLOCK_STIME_NONE;
       break;

@@ -956,6 +956,49 @@ GST_START_TEST (test_late_audio_joins_new_file)
 
 GST_END_TEST;
 
+/* A jitter buffer short of CPU repeats a time when its clock estimate
+ * falls behind ("backwards timestamps, using previous time"); the parser
+ * counts on from a repeated time, past the times that follow. */
+GST_START_TEST (test_repeated_audio_times_stay_in_order)
+{
+  GstHarness *v = vp8_harness ("track-wait=0");
+  GstHarness *a = opus_harness_on (v);
+  RrTestMediaInfo mi;
+  gchar *path;
+
+  gst_harness_play (a->src_harness);
+  for (guint i = 0, frame = 0; i < 150; i++) {
+    GstBuffer *buf = gst_harness_pull (a->src_harness);
+    GstClockTime pts = i * 20 * GST_MSECOND;
+
+    /* interleaved as they come, or splitmuxsink holds the audio */
+    for (; frame * 50 <= i * 30; frame++)
+      push_frame (v, gst_util_uint64_scale (frame, GST_SECOND, 30),
+          frame % 15 == 0);
+
+    if (i >= 50 && i < 60)
+      pts = GST_SECOND;
+    else if (i >= 60)
+      pts -= 160 * GST_MSECOND;
+    buf = gst_buffer_make_writable (buf);
+    GST_BUFFER_PTS (buf) = pts;
+    GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
+    fail_unless_equals_int (gst_harness_push (a, buf), GST_FLOW_OK);
+  }
+  gst_harness_push_event (a, gst_event_new_eos ());
+  finish (v);
+  gst_harness_teardown (a);
+
+  path = g_build_filename (tmpdir, "h", "archive-c.webm", NULL);
+  rr_test_media_info (path, &mi);
+  fail_unless_equals_int (mi.video_frames, 90);
+  fail_unless_equals_int (mi.audio_frames, 150);
+  fail_unless_equals_int (mi.audio_backward, 0);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_video_removed_and_readded)
 {
   GstHarness *v = vp8_harness ("track-wait=0");
@@ -1034,6 +1077,7 @@ splitmuxrec_suite (void)
   tcase_add_test (th, test_stop_without_eos_reports_failed);
   tcase_add_test (th, test_second_recording_does_not_overwrite);
   tcase_add_test (th, test_video_removed_and_readded);
+  tcase_add_test (th, test_repeated_audio_times_stay_in_order);
   return s;
 }
 

@@ -115,6 +115,7 @@ typedef struct
   GstClockTime first;
   GstClockTime last;
   GstElement *pipeline;
+  GstClockTime last_audio;
 } MediaCtx;
 
 static GstPadProbeReturn
@@ -148,6 +149,11 @@ count_probe (GstPad * pad, GstPadProbeInfo * pinfo, gpointer user_data)
       g_strlcpy (ctx->info->audio_caps_name, name,
           sizeof (ctx->info->audio_caps_name));
     ctx->info->audio_frames++;
+    if (GST_CLOCK_TIME_IS_VALID (ts)) {
+      if (GST_CLOCK_TIME_IS_VALID (ctx->last_audio) && ts < ctx->last_audio)
+        ctx->info->audio_backward++;
+      ctx->last_audio = ts;
+    }
   }
   if (caps)
     gst_caps_unref (caps);
@@ -187,7 +193,9 @@ run_to_eos (GstElement * pipeline)
 void
 rr_test_media_info (const gchar * path, RrTestMediaInfo * info)
 {
-  MediaCtx ctx = { info, GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, NULL };
+  MediaCtx ctx = { info, GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, NULL,
+    GST_CLOCK_TIME_NONE
+  };
   GstElement *src, *parse;
 
   memset (info, 0, sizeof (*info));

@@ -29,6 +29,7 @@ typedef struct
   gchar video_caps_name[64];
   gchar audio_caps_name[64];
   GstClockTime duration;        /* last video (or audio) end − first start */
+  guint audio_backward;         /* audio frames timed before the one before */
 } RrTestMediaInfo;
 
 /* Demuxes (parsebin) and counts encoded frames per kind. */
