@@ -166,11 +166,11 @@ def send(ports, duration, fast=False, no_audio=False, base=None, streams=1):
 def receiver_cmd(kind, vport, aport, outdir, fast=False):
     if fast and kind != "ffmpeg":
         # rtpjitterbuffer's default mode=slave stamps the packets with their
-        # arrival time; 60 s of media arriving in 0.2 s then fails in both
-        # gst receivers (mp4mux: "Buffer has no PTS", splitmuxsink: "Queued
-        # GOP time is negative").  mode=none takes the RTP timestamps;
-        # gst-launch cannot reach rtparchivesink's inner jitter buffers, so
-        # the python receiver does it, for both.
+        # arrival time; 60 s of media arriving in 0.2 s then fails the
+        # baseline (mp4mux: "Buffer has no PTS").  rtparchivesink retimes by
+        # RTP time itself (docs/recording.md), but both get mode=none, which
+        # takes the RTP timestamps, so that they do the same work; the
+        # python receiver reaches rtparchivesink's inner jitter buffers.
         cmd = [PY, os.path.join(HERE, "recv_many.py"), "--streams", "1",
                "--base-port", str(vport), "--dir", outdir, "--jb-mode",
                "none", "--buffer-size", str(FAST_BUF),

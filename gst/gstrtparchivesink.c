@@ -76,6 +76,18 @@
  * restart and drops what it still holds of the old stream (at most
  * #GstRtpArchiveSink:latency worth of packets).
  *
+ * ## Timestamps
+ *
+ * With the internal jitter buffer, the files follow the sender's clock: a
+ * pad's first packet keeps the time it arrived, every later one is that
+ * plus its RTP time since (rtpjitterbuffer alone times packets by arrival,
+ * and a burst after a network stall would squeeze seconds of media into
+ * milliseconds).  In the first 5 s a packet that arrives earlier than that
+ * predicts moves the pad's start back (1 s at most), so a first packet held
+ * up does not shift the track for good; a jump of the RTP time against the
+ * arrival times (more than 3 s ahead, or back) starts over from the
+ * arrival.  With `jitterbuffer=false` the upstream timestamps are kept.
+ *
  * ## Messages
  *
  * The element messages of splitmuxrec (`splitmuxrec-archive-started`,
@@ -115,6 +127,7 @@
 #include "gstroomrecelements.h"
 #include "gstsplitmuxrec.h"
 #include "core/rtpcheck.h"
+#include "core/rtptime.h"
 
 GST_DEBUG_CATEGORY_STATIC (rtp_archive_sink_debug);
 #define GST_CAT_DEFAULT rtp_archive_sink_debug
@@ -182,6 +195,9 @@ typedef struct
   gboolean codec_mismatch;
   gboolean has_jitterbuffer;
   guint notes_sent;
+
+  /* streaming thread of the jitter buffer's output */
+  RrRtpTime rtp_time;
 
   /* streaming thread of the depayloader */
   gboolean have_segment;
@@ -878,6 +894,65 @@ depay_sink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* rtpjitterbuffer times packets by their arrival: a burst after a stall
+ * squeezes seconds of media into milliseconds, and a receiver short of CPU
+ * repeats times.  The recording gets the sender's clock (core/rtptime.c);
+ * lost-packet events move with the packets. */
+static GstPadProbeReturn
+media_time_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  RrArchivePad *ap = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    guint8 hdr[8];
+    gint64 pts;
+
+    if (!GST_BUFFER_PTS_IS_VALID (buf)
+        || gst_buffer_extract (buf, 0, hdr, 8) != 8)
+      return GST_PAD_PROBE_OK;
+    pts = rr_rtp_time_map (&ap->rtp_time, GST_READ_UINT32_BE (hdr + 4),
+        (gint64) GST_BUFFER_PTS (buf));
+    buf = gst_buffer_make_writable (buf);
+    GST_BUFFER_PTS (buf) = MAX (pts, 0);
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    const GstStructure *s = gst_event_get_structure (event);
+    GstCaps *caps;
+    gint rate;
+    guint64 ts;
+
+    switch (GST_EVENT_TYPE (event)) {
+      case GST_EVENT_CAPS:
+        gst_event_parse_caps (event, &caps);
+        if (gst_structure_get_int (gst_caps_get_structure (caps, 0),
+                "clock-rate", &rate) && rate > 0
+            && (guint) rate != ap->rtp_time.clock_rate)
+          rr_rtp_time_init (&ap->rtp_time, rate);
+        break;
+      case GST_EVENT_SEGMENT:
+      case GST_EVENT_FLUSH_STOP:
+        rr_rtp_time_reset (&ap->rtp_time);
+        break;
+      case GST_EVENT_CUSTOM_DOWNSTREAM:
+        if (gst_structure_has_name (s, "GstRTPPacketLost")
+            && gst_structure_get_uint64 (s, "timestamp", &ts)
+            && GST_CLOCK_TIME_IS_VALID (ts)) {
+          event = gst_event_make_writable (event);
+          gst_structure_set (gst_event_writable_structure (event),
+              "timestamp", G_TYPE_UINT64, (guint64) MAX ((gint64) ts +
+                  rr_rtp_time_offset (&ap->rtp_time), 0), NULL);
+          GST_PAD_PROBE_INFO_DATA (info) = event;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 /* Builds [jitterbuffer !] depay [! queue] ! splitmuxrec.sink_N for @ap and
  * points the ghost pad at it. Runs in the streaming thread on the first caps
  * event. */
@@ -962,6 +1037,15 @@ build_chain (GstRtpArchiveSink * self, RrArchivePad * ap,
   gst_element_sync_state_with_parent (depay);
   if (jb != NULL)
     gst_element_sync_state_with_parent (jb);
+
+  if (jb != NULL) {
+    rr_rtp_time_init (&ap->rtp_time, info->clock_rate);
+    srcpad = gst_element_get_static_pad (jb, "src");
+    gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+        media_time_probe, ap, NULL);
+    gst_object_unref (srcpad);
+  }
 
   sinkpad = gst_element_get_static_pad (depay, "sink");
   gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER |

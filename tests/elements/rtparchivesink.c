@@ -15,6 +15,8 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
+#include "lib/filecheck.h"
+
 static gboolean have_real_recorder;
 static gchar *tmpdir;
 
@@ -890,6 +892,74 @@ GST_START_TEST (test_record_h264_mp4)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+arrive_at_once (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  GstClockTime *first = user_data;
+
+  /* what udpsrc stamps on packets read in one go: about the same time */
+  if (!GST_CLOCK_TIME_IS_VALID (*first))
+    *first = GST_BUFFER_DTS_IS_VALID (buf) ? GST_BUFFER_DTS (buf) :
+        GST_BUFFER_PTS (buf);
+  GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = *first;
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Three seconds of RTP that arrive at once (a burst after a network stall)
+ * are three seconds in the file, as the RTP timestamps say; the jitter
+ * buffer alone (mode=slave) squeezes them into one instant. */
+GST_START_TEST (test_burst_keeps_media_time)
+{
+  gchar *desc, *path;
+  GstElement *pipeline, *pay;
+  GstPad *pad;
+  GstBus *bus;
+  GstMessage *msg;
+  RrTestMediaInfo mi;
+  GstClockTime first = GST_CLOCK_TIME_NONE;
+
+  if (!have_real_recorder || !need ("x264enc"))
+    return;
+
+  desc = g_strdup_printf ("videotestsrc num-buffers=%d ! "
+      "video/x-raw,width=320,height=240,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=30 speed-preset=ultrafast ! "
+      "rtph264pay name=pay config-interval=-1 ! "
+      "rtparchivesink archive-dir=\"%s\" recording-id=demo "
+      "connection-id=burst format=mp4", H264_FRAMES, tmpdir);
+  pipeline = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  fail_unless (pipeline != NULL);
+  pay = gst_bin_get_by_name (GST_BIN (pipeline), "pay");
+  pad = gst_element_get_static_pad (pay, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, arrive_at_once, &first,
+      NULL);
+  gst_object_unref (pad);
+  gst_object_unref (pay);
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+
+  path = g_build_filename (tmpdir, "demo", "archive-burst.mp4", NULL);
+  rr_test_media_info (path, &mi);
+  fail_unless (mi.video_frames >= H264_FRAMES - 2, "%u frames",
+      mi.video_frames);
+  /* H264_FRAMES at 30 fps, less the last frame's duration */
+  fail_unless (mi.duration >= (H264_FRAMES - 2) * GST_SECOND / 30,
+      "%" GST_TIME_FORMAT " in the file", GST_TIME_ARGS (mi.duration));
+  g_free (path);
+}
+
+GST_END_TEST;
+
 typedef struct
 {
   guint n;
@@ -1079,6 +1149,7 @@ rtparchivesink_suite (void)
   tcase_set_timeout (tc_rec, 120);
   tcase_add_test (tc_rec, test_record_vp8_opus_webm);
   tcase_add_test (tc_rec, test_record_h264_mp4);
+  tcase_add_test (tc_rec, test_burst_keeps_media_time);
   tcase_add_test (tc_rec, test_record_ssrc_change);
 
   return s;
