@@ -47,6 +47,9 @@ AUDIO_BUF = 256 * 1024
 FAST_BUF = 4 * 1024 * 1024      # = the default net.core.rmem_max
 LOSS_LIMIT = 0.1                # percent
 BUSY_CORES = 1.9                # receiver + sender CPU of the 2 cores
+# the sender must keep real time: a starved sender slows the stream down,
+# and the receiver then has less to do per second than the test claims
+LATE_SENDER = 1.03
 
 
 def log(*a):
@@ -403,7 +406,8 @@ def concurrency_run(work, n, media_s, env, kind="archive", jitterbuffer=True):
 def passed(row):
     return (row["loss_pct"] < LOSS_LIMIT and row["frame_loss_pct"] < LOSS_LIMIT
             and row.get("audio_loss_pct", 0) < LOSS_LIMIT
-            and row["recv_cores"] + row["sender_cores"] < BUSY_CORES)
+            and row["recv_cores"] + row["sender_cores"] < BUSY_CORES
+            and row.get("sender_wall_s", 0) <= row["media_s"] * LATE_SENDER)
 
 
 def concurrency(work, ns, media_s, env):
@@ -412,7 +416,7 @@ def concurrency(work, ns, media_s, env):
         row = concurrency_run(work, n, media_s, env)
         rows.append(row)
         if row["n"] > 1 and not passed(row):
-            log("N=%d fails (loss or CPU): stopping" % n)
+            log("N=%d fails (loss, CPU or a late sender): stopping" % n)
             break
     return rows
 
@@ -531,15 +535,15 @@ def report(res):
                 "| receiver cores "
                 "| CPU s per stream-min | sender cores | other cores | RSS MB "
                 "| RSS per extra stream MB | threads (per stream) | EOS s | "
-                "pass |",
-                "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                + "sender s for %d s | pass |" % rows[0]["media_s"],
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             per = (r["rss_mb"] - one["rss_mb"]) / (r["n"] - 1) \
                 if one and r["n"] > 1 else None
             tper = (r["threads"] - one["threads"]) / float(r["n"] - 1) \
                 if one and r["n"] > 1 and r["threads"] else None
             out.append("| %d | %s | %s (%d) | %s | %s | %s | %s | %s | %s "
-                       "| %s | %s (%s) | %s | %s |" % (
+                       "| %s | %s (%s) | %s | %s | %s |" % (
                            r["n"], fmt(r["loss_pct"], 3),
                            fmt(r["frame_loss_pct"], 3), r["frames_min"],
                            fmt(r.get("audio_loss_pct"), 3),
@@ -549,11 +553,12 @@ def report(res):
                            fmt(r["other_cores"], 2), fmt(r["rss_mb"], 1),
                            fmt(per, 2), fmt(r["threads"]), fmt(tper, 1),
                            fmt(r["eos_s"], 2),
+                           fmt(r.get("sender_wall_s"), 1),
                            "yes" if passed(r) else "**no**"))
         ok = [r["n"] for r in rows if r["n"] > 1 and passed(r)]
         out += ["", "Most concurrent streams with < %.1f %% packet, frame and "
-                "audio loss and the cores not saturated (receiver + sender < %.1f "
-                "cores): **%s**" % (LOSS_LIMIT, BUSY_CORES,
+                "audio loss, the cores not saturated (receiver + sender < %.1f "
+                "cores) and the sender on time: **%s**" % (LOSS_LIMIT, BUSY_CORES,
                                     max(ok) if ok else "none"),
                 ""]
     return "\n".join(out) + "\n"
