@@ -936,7 +936,7 @@ media_time_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
         rr_rtp_time_reset (&ap->rtp_time);
         break;
       case GST_EVENT_CUSTOM_DOWNSTREAM:
-        if (gst_structure_has_name (s, "GstRTPPacketLost")
+        if (s != NULL && gst_structure_has_name (s, "GstRTPPacketLost")
             && gst_structure_get_uint64 (s, "timestamp", &ts)
             && GST_CLOCK_TIME_IS_VALID (ts)) {
           event = gst_event_make_writable (event);

@@ -904,10 +904,13 @@ select_inputs (RrParticipant * p, gint64 now)
     }
     active_silent = t->active == NULL || t->active->removed
         || now - input_last_us (t->active) > INPUT_SILENT_US;
-    /* a sender that restarted (new SSRC) or a simulcast layer that
-     * carries clearly more than the one recorded, in the first seconds:
-     * switching later would cut the recording on a non-key frame */
-    if (active_silent || (now - t->created_us < 3 * G_USEC_PER_SEC
+    /* A sender that restarted (new SSRC), or in the first seconds a layer
+     * that carries clearly more than the one recorded (simulcast by SSRC
+     * group; switching later would cut the recording on a non-key frame).
+     * rid layers were compared before one was chosen, and the browser's
+     * bandwidth estimate moves their sizes afterwards: they stay. */
+    if (active_silent || (p->simulcast == NULL
+            && now - t->created_us < 3 * G_USEC_PER_SEC
             && best->window_bytes > 3 * (t->active->window_bytes / 2))) {
       g_print ("roomrec: participant %s: %s now from %s:%s (%s)\n", p->id,
           k == TRACK_VIDEO ? "video" : "audio",
